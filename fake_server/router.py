@@ -1,0 +1,79 @@
+"""Pure routing of incoming requests to scripted exchanges.
+
+A request goes to the first exchange (in script order) whose route matches and that
+has uses left. When the script is ``ordered``, taking an exchange while an earlier
+one still waits for its minimum number of uses is reported as out of order. What
+matches nothing is reported too; the server answers it with a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fake_server.matchers import match
+from fake_server.script import Exchange, Script
+
+__all__ = ["RequestHead", "Router"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHead:
+    """The routable facts of a request."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    websocket: bool
+
+    def as_route_target(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path}
+
+
+@dataclass(slots=True)
+class Router:
+    """Chooses the exchange for each request and counts uses."""
+
+    script: Script
+    uses: dict[int, int] = field(default_factory=dict)
+
+    def route(self, head: RequestHead) -> tuple[Exchange | None, list[str]]:
+        """Return the exchange for this request (or None) and any ordering findings."""
+        kind = "websocket" if head.websocket else "http"
+        target = head.as_route_target()
+        for ex in self.script.exchanges:
+            if ex.kind != kind or match(dict(ex.route), target) is not None:
+                continue
+            used = self.uses.get(ex.index, 0)
+            if ex.times.max is not None and used >= ex.times.max:
+                continue
+            self.uses[ex.index] = used + 1
+            return ex, self._order_findings(ex, head)
+        return None, []
+
+    def _order_findings(self, chosen: Exchange, head: RequestHead) -> list[str]:
+        if not self.script.ordered:
+            return []
+        late = [
+            ex
+            for ex in self.script.exchanges[: chosen.index]
+            if self.uses.get(ex.index, 0) < ex.times.min
+        ]
+        return [
+            f"{chosen.label}: {head.method} {head.path} arrived before {ex.label} "
+            f"had its {ex.times.min} expected request(s) (script is ordered)"
+            for ex in late
+        ]
+
+    def unmet(self) -> list[str]:
+        """Findings for exchanges used fewer times than their minimum."""
+        out = []
+        for ex in self.script.exchanges:
+            used = self.uses.get(ex.index, 0)
+            if used < ex.times.min:
+                out.append(
+                    f"{ex.label}: expected {ex.times.describe()} request(s), got {used}"
+                )
+        return out

@@ -1,0 +1,339 @@
+"""The asyncio fake server: HTTP/1.1, SSE and websocket on one port.
+
+It binds 127.0.0.1 on an OS-chosen port unless told otherwise, parses requests with
+h11, hands websocket upgrades to ``fake_server.ws`` (websockets' Sans-I/O protocol),
+and plays the script's replies, faults included. It never decides a verdict: it
+records everything in the transcript, plus findings where the client did not do
+what the script expected. Every wait is bounded by the caller's deadline: ``aclose``
+ends every connection and task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import ipaddress
+import itertools
+import json
+import socket
+import ssl as ssl_module
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import h11
+
+from fake_server.matchers import match
+from fake_server.router import RequestHead, Router
+from fake_server.script import Exchange, HttpReply, Script
+from fake_server.transcript import Transcript
+
+__all__ = ["FakeServer", "LoopbackOnlyError", "abort_with_reset"]
+
+_READ_SIZE = 65536
+
+
+class LoopbackOnlyError(ValueError):
+    """Raised when asked to bind a non-loopback address without ``allow_remote``."""
+
+
+def abort_with_reset(writer: asyncio.StreamWriter) -> None:
+    """Close the TCP connection with a RST (SO_LINGER 0), not a FIN."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _decode_body(headers: dict[str, str], body: bytes) -> Any:
+    if not body:
+        return None
+    text = body.decode("utf-8", "replace")
+    if "json" in headers.get("content-type", "") or text[:1] in "{[":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+class FakeServer:
+    """A scriptable server for one case. Use as ``async with FakeServer(script) as srv``."""
+
+    def __init__(
+        self,
+        script: Script,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl: ssl_module.SSLContext | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        allow_remote: bool = False,
+    ) -> None:
+        if not _is_loopback(host) and not allow_remote:
+            raise LoopbackOnlyError(
+                f"refusing to bind {host}: the fake server binds loopback only; "
+                "pass allow_remote=True (CLI: --allow-remote) to bind another address"
+            )
+        self.script = script
+        self.host = host
+        self.port = port
+        self.ssl = ssl
+        self.transcript = Transcript(clock=clock)
+        self.router = Router(script)
+        self._server: asyncio.Server | None = None
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._closed = False
+        self._busy: set[int] = set()
+
+    # -- lifecycle -------------------------------------------------------
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._on_connection, self.host, self.port, ssl=self.ssl, limit=_READ_SIZE
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.transcript.add("listen", host=self.host, port=self.port, tls=self.ssl is not None)
+
+    @property
+    def origin(self) -> str:
+        scheme = "https" if self.ssl else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    async def __aenter__(self) -> FakeServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop listening, end every connection (stalled ones included), cancel tasks."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=1.0)
+
+    def set_busy(self, conn: int, *, busy: bool) -> None:
+        """Mark a connection as working (sending, sleeping, expecting) or waiting on the client."""
+        if busy:
+            self._busy.add(conn)
+        else:
+            self._busy.discard(conn)
+
+    async def settle(self, *, timeout: float) -> None:
+        """Wait (bounded) until no connection is mid-script, so the transcript is complete."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        await asyncio.sleep(0)
+        while self._busy and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.01)
+
+    def findings(self) -> list[str]:
+        """Everything the client did against the script, as wire failures."""
+        return [*self.transcript.findings(), *self.router.unmet()]
+
+    # -- connections -----------------------------------------------------
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # type: ignore[arg-type]
+        self._writers.add(writer)
+        conn = next(self._ids)
+        peer = writer.get_extra_info("peername")
+        self.transcript.add("connect", conn=conn, peer=f"{peer[0]}:{peer[1]}" if peer else "")
+        try:
+            await self._serve_http(conn, reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, ssl_module.SSLError) as exc:
+            self.transcript.add("disconnect", conn=conn, error=type(exc).__name__)
+        except asyncio.CancelledError:
+            # Top of this connection's task: ending quietly is the point of cancelling it.
+            self.transcript.add("disconnect", conn=conn, by="server", reason="case ended")
+        except h11.RemoteProtocolError as exc:
+            self.transcript.add("finding", conn=conn, message=f"client sent invalid HTTP: {exc}")
+        finally:
+            self.set_busy(conn, busy=False)
+            self._writers.discard(writer)
+            if not writer.transport.is_closing():
+                writer.transport.close()
+            self._tasks.discard(task)  # type: ignore[arg-type]
+
+    async def _next_event(self, conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
+        while True:
+            event = conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            data = await reader.read(_READ_SIZE)
+            conn.receive_data(data)
+            if not data and conn.their_state is h11.IDLE:
+                return h11.ConnectionClosed()
+
+    async def _serve_http(self, conn_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER)
+        while True:
+            self.set_busy(conn_id, busy=False)
+            event = await self._next_event(conn, reader)
+            self.set_busy(conn_id, busy=True)
+            if isinstance(event, h11.ConnectionClosed):
+                self.transcript.add("disconnect", conn=conn_id, by="client")
+                return
+            if not isinstance(event, h11.Request):
+                return
+            body = bytearray()
+            while True:
+                part = await self._next_event(conn, reader)
+                if isinstance(part, h11.Data):
+                    body += part.data
+                elif isinstance(part, h11.EndOfMessage) or part is h11.PAUSED:
+                    break
+                elif isinstance(part, h11.ConnectionClosed):
+                    self.transcript.add("disconnect", conn=conn_id, by="client", during="request body")
+                    return
+            head, headers_list = self._head(event)
+            body_value = _decode_body(dict(head.headers), bytes(body))
+            self.transcript.add(
+                "request",
+                conn=conn_id,
+                method=head.method,
+                target=event.target.decode("latin-1"),
+                path=head.path,
+                query=dict(head.query),
+                headers=headers_list,
+                body=body_value,
+                websocket=head.websocket,
+            )
+            exchange, order_findings = self.router.route(head)
+            for message in order_findings:
+                self.transcript.add("finding", conn=conn_id, message=message)
+            if exchange is None:
+                message = f"no scripted exchange matches {'websocket ' if head.websocket else ''}{head.method} {event.target.decode('latin-1')} (answered 404)"
+                self.transcript.add("finding", conn=conn_id, message=message)
+                await self._send_reply(conn_id, conn, writer, HttpReply(
+                    status=404,
+                    headers=(("content-type", "application/json"),),
+                    body=json.dumps({"error": {"type": "wireplay_unmatched", "message": message}}).encode(),
+                ))
+            else:
+                self._check_expect(conn_id, exchange, head, body_value)
+                if head.websocket and exchange.reply is None:
+                    from fake_server.ws import serve_websocket
+
+                    await serve_websocket(
+                        self, conn_id, exchange, event, reader, writer, trailing=conn.trailing_data[0]
+                    )
+                    return
+                assert exchange.reply is not None
+                keep = await self._send_reply(conn_id, conn, writer, exchange.reply)
+                if not keep:
+                    return
+            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                writer.close()
+                return
+            try:
+                conn.start_next_cycle()
+            except h11.LocalProtocolError:
+                writer.close()
+                return
+
+    def _head(self, event: h11.Request) -> tuple[RequestHead, list[list[str]]]:
+        target = event.target.decode("latin-1")
+        split = urlsplit(target)
+        headers_list = [[k.decode("latin-1").lower(), v.decode("latin-1")] for k, v in event.headers]
+        headers = {k: v for k, v in headers_list}
+        websocket = headers.get("upgrade", "").lower() == "websocket"
+        head = RequestHead(
+            method=event.method.decode("latin-1"),
+            path=split.path,
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers=headers,
+            websocket=websocket,
+        )
+        return head, headers_list
+
+    def _check_expect(self, conn_id: int, exchange: Exchange, head: RequestHead, body: Any) -> None:
+        expected = exchange.expect
+        actual = {"headers": dict(head.headers), "query": dict(head.query), "body": body}
+        for part in ("headers", "query", "body"):
+            if part not in expected:
+                continue
+            found = match(expected[part], actual[part], path=part)
+            if found:
+                self.transcript.add(
+                    "finding",
+                    conn=conn_id,
+                    message=f"{exchange.path}.expect.{found}",
+                )
+
+    async def _send_reply(self, conn_id: int, conn: h11.Connection, writer: asyncio.StreamWriter, reply: HttpReply) -> bool:
+        """Write a reply; return whether the connection may serve another request."""
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        headers = list(reply.headers)
+        names = {k for k, _ in headers}
+        if reply.body is not None and "content-length" not in names:
+            headers.append(("content-length", str(len(reply.body))))
+        try:
+            reason = http.HTTPStatus(reply.status).phrase
+        except ValueError:
+            reason = "Status"
+        writer.write(conn.send(h11.Response(status_code=reply.status, headers=headers, reason=reason)))
+        self.transcript.add("response", conn=conn_id, status=reply.status, headers=[list(h) for h in headers])
+        if reply.body is not None:
+            writer.write(conn.send(h11.Data(data=reply.body)))
+        elif reply.sse is not None:
+            for step in reply.sse:
+                if step.op == "sleep":
+                    await asyncio.sleep(float(step.payload))
+                    continue
+                if step.op == "mark":
+                    self.transcript.add("mark", conn=conn_id, name=step.payload)
+                    continue
+                if reply.pace:
+                    await asyncio.sleep(reply.pace)
+                data = step.encode()
+                writer.write(conn.send(h11.Data(data=data)))
+                self.transcript.add("sse", conn=conn_id, op=step.op, data=step.payload, repeat=step.repeat)
+                await writer.drain()
+        await writer.drain()
+        return await self._end_reply(conn_id, conn, writer, reply)
+
+    async def _end_reply(self, conn_id: int, conn: h11.Connection, writer: asyncio.StreamWriter, reply: HttpReply) -> bool:
+        if reply.end == "complete":
+            writer.write(conn.send(h11.EndOfMessage()))
+            await writer.drain()
+            return True
+        self.transcript.add("fault", conn=conn_id, fault=reply.end)
+        if reply.end == "drop":
+            writer.close()
+        elif reply.end == "reset":
+            abort_with_reset(writer)
+        else:  # "hang": keep the connection open, send nothing more, until the case ends
+            self.set_busy(conn_id, busy=False)
+            await asyncio.Event().wait()
+        return False

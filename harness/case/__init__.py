@@ -1,0 +1,1 @@
+"""Case files: loading, validation and the typed model."""

@@ -1,0 +1,92 @@
+"""Discovery and selection of cases: folders and globs, duplicate ids, sorted order.
+
+Loading never stops at a broken file: every file yields either a Case or its
+CaseErrors, so a run reports each broken case instead of aborting collection.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.case.loader import case_problems, parse_case_text
+from harness.case.model import Case
+from harness.errors import CaseError
+from harness.paths import CASES_DIR
+
+__all__ = ["Entry", "discover", "load_catalog"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One case file: its case, or why it cannot be used."""
+
+    file: Path
+    id: str
+    case: Case | None
+    errors: tuple[CaseError, ...] = ()
+
+
+def _root_for(file: Path, *, spec_dir: Path | None) -> Path | None:
+    """The folder whose subfolders are areas: the nearest ``cases`` ancestor, else the spec folder."""
+    for parent in file.resolve().parents:
+        if parent.name == "cases":
+            return parent
+    return spec_dir
+
+
+def discover(specs: Iterable[str | Path] | None = None) -> list[tuple[Path, Path | None]]:
+    """Case files named by folders, files or globs (default: the bundled suite), with their root."""
+    specs = list(specs) if specs else [CASES_DIR]
+    found: dict[Path, Path | None] = {}
+    for spec in specs:
+        text = str(spec)
+        paths = [Path(p) for p in sorted(glob.glob(text, recursive=True))] if glob.has_magic(text) else [Path(text)]
+        for path in paths:
+            if path.is_dir():
+                for file in sorted(path.rglob("*.yaml")):
+                    if "__snapshots__" not in file.parts:
+                        found.setdefault(file, _root_for(file, spec_dir=path))
+            elif path.suffix in (".yaml", ".yml"):
+                found.setdefault(path, _root_for(path, spec_dir=None))
+    return sorted(found.items(), key=lambda item: str(item[0]))
+
+
+def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: bool = False) -> list[Entry]:
+    """Load every case named by ``specs``; duplicates and broken files become error entries."""
+    entries: list[Entry] = []
+    seen: dict[str, Path] = {}
+    for file, root in discover(specs):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err = CaseError(file=file, line=None, field="", message=f"cannot read the case file: {exc}")
+            entries.append(Entry(file=file, id=file.stem, case=None, errors=(err,)))
+            continue
+        problems = case_problems(text, file=file, cases_root=root)
+        if problems:
+            entries.append(Entry(file=file, id=_fallback_id(text, file), case=None, errors=tuple(problems)))
+            continue
+        case = parse_case_text(text, file=file, cases_root=root)
+        errors: list[CaseError] = []
+        if case.id in seen:
+            errors.append(CaseError(file=file, line=1, field="id", message=f"duplicate id '{case.id}', also used by {seen[case.id]}; ids must be unique"))
+        seen.setdefault(case.id, file)
+        if check_snapshots and case.snapshot and not case.snapshot_path.is_file():
+            errors.append(CaseError(
+                file=file, line=None, field="expect.events.snapshot",
+                message=f"missing snapshot {case.snapshot_path}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it",
+            ))
+        entries.append(Entry(file=file, id=case.id, case=None if errors else case, errors=tuple(errors)))
+    return sorted(entries, key=lambda e: (e.id, str(e.file)))
+
+
+def _fallback_id(text: str, file: Path) -> str:
+    for line in text.splitlines():
+        if line.startswith("id:"):
+            value = line[3:].strip().strip("'\"")
+            if value:
+                return value
+    return f"invalid.{file.stem}"

@@ -1,0 +1,288 @@
+"""Case file → validated, typed Case.
+
+YAML is parsed twice from the same text: once for values, once as a node tree that
+keeps line marks, so every schema error points at ``file:line: field.path``. Dicts
+exist only inside this module; what leaves it is a frozen ``Case``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+
+from fake_server.matchers import check_matcher_syntax
+from fake_server.script import script_from_mapping, times_from
+from harness.case.model import Case, ClientStep, NonStrict, TimingCheck, WireCheck
+from harness.errors import CaseError
+from harness.paths import SCHEMAS_DIR
+
+__all__ = ["load_case", "parse_case_text", "schema_registry"]
+
+_BASE = "https://wireplay.schemas.invalid/"
+_RUNNER_STEPS = frozenset({"wait", "sleep"})
+
+
+@cache
+def schema_registry() -> Registry:
+    """Every JSON Schema under schemas/, addressable by its path relative to schemas/."""
+    registry: Registry = Registry()
+    for path in sorted(SCHEMAS_DIR.rglob("*.json")):
+        if "wire" in path.relative_to(SCHEMAS_DIR).parts:
+            continue  # wire schemas have their own loader (harness.wire_schemas)
+        contents = json.loads(path.read_text())
+        if not isinstance(contents, dict) or "$schema" not in contents:
+            continue
+        uri = _BASE + path.relative_to(SCHEMAS_DIR).as_posix()
+        contents.setdefault("$id", uri)
+        registry = registry.with_resource(uri, Resource.from_contents(contents))
+    return registry
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    schema = schema_registry().contents(_BASE + name)
+    return Draft202012Validator(schema, registry=schema_registry())
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[tuple[Any, ...], int]]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                dups.append((path + (key,), key_node.start_mark.line + 1))
+            seen.add(key)
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _line_map(value_node, path + (key,), out, dups)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, path + (i,), out, dups)
+
+
+def field_path(path: Iterable[Any]) -> str:
+    """``('server', 'exchanges', 0, 'http')`` → ``server.exchanges[0].http``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_for(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """A path and a message a case author can act on, for one schema error."""
+    path = tuple(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+        if extra:
+            hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+            return path + (extra[0],), f"unknown field '{extra[0]}'{hint}"
+    if v == "required":
+        return path, f"missing required field {error.message.split(' is a required')[0]}"
+    if v == "enum":
+        choices = ", ".join(json.dumps(c) for c in error.validator_value)
+        return path, f"expected one of {choices}; got {json.dumps(error.instance)}"
+    if v == "type":
+        return path, f"expected {error.validator_value}, got {json.dumps(error.instance)}"
+    if v == "oneOf" and isinstance(error.instance, dict):
+        keys = [next(iter(s["required"])) for s in error.validator_value if "required" in s and len(s) == 1]
+        if keys:
+            present = [k for k in keys if k in error.instance]
+            if not present:
+                return path, f"expected exactly one of: {', '.join(keys)}; got keys {sorted(error.instance)}"
+            if len(present) > 1:
+                return path, f"expected exactly one of: {', '.join(keys)}; got {', '.join(present)} together"
+        best = min(error.context, key=lambda e: len(e.message), default=None)
+        if best is not None:
+            sub_path, message = _describe(best)
+            return sub_path, message
+    if v == "propertyNames":
+        return path, f"unknown step {json.dumps(error.instance)}: {error.message}"
+    if v == "not":
+        return path, f"conflicting fields: {error.message}"
+    if v == "pattern":
+        return path, f"{json.dumps(error.instance)} does not match the pattern {error.validator_value!r}"
+    return path, error.message
+
+
+def parse_case_text(text: str, *, file: Path, cases_root: Path | None = None) -> Case:
+    """Parse and validate one case; raise CaseError with file:line: field on any problem."""
+    errors = case_problems(text, file=file, cases_root=cases_root)
+    if errors:
+        raise errors[0]
+    return _build(yaml.safe_load(text), file=file, lines=_lines(text))
+
+
+def _lines(text: str) -> dict[tuple[Any, ...], int]:
+    node = yaml.compose(text)
+    out: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _line_map(node, (), out, [])
+    return out
+
+
+def case_problems(text: str, *, file: Path, cases_root: Path | None = None) -> list[CaseError]:
+    """Every problem in one case file (empty list: the case is valid)."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return [CaseError(file=file, line=line, field="", message=f"invalid YAML: {problem}")]
+    if not isinstance(data, dict):
+        return [CaseError(file=file, line=1, field="", message="expected a mapping at the top level (id, title, seed, client, server, ...)")]
+    lines: dict[tuple[Any, ...], int] = {}
+    dups: list[tuple[tuple[Any, ...], int]] = []
+    _line_map(node, (), lines, dups)
+    problems = [
+        CaseError(file=file, line=line, field=field_path(path), message="duplicate key (a later value would silently win)")
+        for path, line in dups
+    ]
+    for error in sorted(_validator("case.schema.json").iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path, message = _describe(error)
+        problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=message))
+    if problems:
+        return problems
+    problems += _semantic_problems(data, file=file, lines=lines, cases_root=cases_root)
+    return problems
+
+
+def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], Any]]:
+    for i, ex in enumerate(data["server"]["exchanges"]):
+        base: tuple[Any, ...] = ("server", "exchanges", i)
+        for kind in ("http", "websocket"):
+            if kind in ex:
+                yield base + (kind,), ex[kind]
+        if "expect" in ex:
+            yield base + ("expect",), ex["expect"]
+        for j, step in enumerate(ex.get("script", [])):
+            for key in ("expect", "expect_close"):
+                if key in step:
+                    yield base + ("script", j, key), step[key]
+    expect = data.get("expect", {})
+    for i, check in enumerate(expect.get("wire", [])):
+        yield ("expect", "wire", i), check
+    for i, check in enumerate(expect.get("timing", [])):
+        yield ("expect", "timing", i, "to_event"), check["to_event"]
+    for i, step in enumerate(data["client"]["steps"]):
+        if "wait" in step:
+            yield ("client", "steps", i, "wait", "event"), step["wait"]["event"]
+
+
+def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
+    problems = []
+    for i, step in enumerate(data["client"]["steps"]):
+        ((op, args),) = step.items()
+        if op in _RUNNER_STEPS:
+            continue
+        area = op.split(".", 1)[0]
+        schema_name = f"steps/{area}.schema.json"
+        path: tuple[Any, ...] = ("client", "steps", i, op)
+        try:
+            steps_schema = schema_registry().contents(_BASE + schema_name)
+        except Exception:
+            continue
+        known = steps_schema.get("$defs", {})
+        if op not in known:
+            names = ", ".join(sorted(known))
+            problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown step '{op}'; expected one of: {names}"))
+            continue
+        validator = Draft202012Validator({"$ref": f"{_BASE}{schema_name}#/$defs/{op}"}, registry=schema_registry())
+        for error in validator.iter_errors(args if args is not None else {}):
+            sub, message = _describe(error)
+            full = path + sub
+            problems.append(CaseError(file=file, line=_line_for(lines, full), field=field_path(full), message=message))
+    return problems
+
+
+def _semantic_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int], cases_root: Path | None) -> list[CaseError]:
+    problems: list[CaseError] = []
+    area = data["id"].split(".", 1)[0]
+    if cases_root is not None:
+        try:
+            folder = file.resolve().relative_to(cases_root.resolve()).parts[0]
+        except (ValueError, IndexError):
+            folder = None
+        if folder is not None and folder != area:
+            problems.append(CaseError(
+                file=file, line=lines.get(("id",)), field="id",
+                message=f"the first segment '{area}' must be the case's area folder '{folder}' (cases/{folder}/...)",
+            ))
+    for path, value in _matcher_fields(data):
+        for problem in check_matcher_syntax(value):
+            sub, _, message = problem.partition(": ")
+            full = field_path(path) + ("." + sub if sub and sub != "<root>" else "")
+            problems.append(CaseError(file=file, line=_line_for(lines, path), field=full, message=message))
+    problems += _step_args_problems(data, file=file, lines=lines)
+    return problems
+
+
+def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> Case:
+    steps = tuple(
+        ClientStep(op=op, args=dict(args or {}) if op != "sleep" else {"seconds": args}, path=f"client.steps[{i}]", line=lines.get(("client", "steps", i)))
+        for i, step in enumerate(data["client"]["steps"])
+        for op, args in step.items()
+    )
+    expect = data.get("expect", {})
+    wire = tuple(
+        WireCheck(
+            selector=check["of"],
+            count=times_from(check["count"]) if "count" in check else None,
+            each=check.get("each"),
+            items=tuple(check.get("items", ())),
+            path=f"expect.wire[{i}]",
+            why=check.get("why", ""),
+        )
+        for i, check in enumerate(expect.get("wire", []))
+    )
+    timing = tuple(
+        TimingCheck(from_mark=t["from_mark"], to_event=t["to_event"], within=float(t["within"]), path=f"expect.timing[{i}]", why=t.get("why", ""))
+        for i, t in enumerate(expect.get("timing", []))
+    )
+    events = expect.get("events", {})
+    server = data["server"]
+    return Case(
+        id=data["id"],
+        title=data["title"],
+        seed=data["seed"],
+        requires=frozenset(data.get("requires", [])),
+        file=file,
+        line=1,
+        config=dict(data["client"].get("config", {})),
+        profile=dict(data.get("profile", {})),
+        steps=steps,
+        script=script_from_mapping(server),
+        tls=bool(server.get("tls", False)),
+        wire=wire,
+        timing=timing,
+        snapshot=bool(events.get("snapshot", True)),
+        non_strict=tuple(NonStrict(why=n["why"], events=tuple(n["events"])) for n in events.get("non_strict", [])),
+        timeout=float(data.get("timeout", 10.0)),
+        notes=data.get("notes", ""),
+    )
+
+
+def load_case(file: Path, *, cases_root: Path | None = None) -> Case:
+    """Load one case file; raise CaseError naming file, line and field on any problem."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError(file=file, line=None, field="", message=f"cannot read the case file: {exc}") from None
+    return parse_case_text(text, file=file, cases_root=cases_root)

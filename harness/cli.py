@@ -1,0 +1,160 @@
+"""``wireplay``: run, list, validate and serve cases.
+
+``run`` is pytest underneath (the bundled suite module, parametrized by case), so
+``-k``, ``-n``, JUnit XML and syrupy's ``--snapshot-update`` behave as pytest users
+expect; this module only translates options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.case.catalog import load_catalog
+from harness.errors import CaseError
+
+__all__ = ["main"]
+
+SUITE_MODULE = Path(__file__).resolve().parent / "suite" / "test_wireplay.py"
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    pytest_args = [str(SUITE_MODULE), "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", "-q"]
+    for spec in args.cases or []:
+        pytest_args += ["--wireplay-cases", spec]
+    if args.impl:
+        pytest_args += ["--wireplay-impl", args.impl]
+    if args.driver:
+        pytest_args += ["--wireplay-driver", args.driver]
+    if args.k:
+        pytest_args += ["-k", args.k]
+    if args.n:
+        pytest_args += ["-n", str(args.n)]
+    if args.report_json:
+        pytest_args += ["--wireplay-report-json", args.report_json]
+    if args.junitxml:
+        pytest_args += ["--junitxml", args.junitxml]
+    if args.snapshot_update:
+        pytest_args += ["--snapshot-update"]
+    pytest_args += list(args.pytest_args or [])
+    return int(pytest.main(pytest_args))
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    entries = load_catalog(args.cases or None)
+    rows = []
+    for e in entries:
+        if e.case is None:
+            rows.append({"id": e.id, "file": str(e.file), "errors": [str(x) for x in e.errors]})
+        else:
+            rows.append({"id": e.id, "title": e.case.title, "seed": e.case.seed, "requires": sorted(e.case.requires), "file": str(e.file)})
+    if args.json:
+        _out(json.dumps(rows, indent=1))
+        return 0
+    for row in rows:
+        if "errors" in row:
+            _out(f"{row['id']:<60} INVALID  {row['file']}")
+        else:
+            _out(f"{row['id']:<60} {row['title']}  [{', '.join(row['requires'])}]")
+    _out(f"{len(rows)} case(s)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    specs = args.paths or None
+    if specs:
+        missing = [p for p in specs if not Path(p).exists() and not any(ch in p for ch in "*?[")]
+        for p in missing:
+            _err(f"{p}: no such file or folder")
+        if missing:
+            return 1
+    entries = load_catalog(specs, check_snapshots=not args.no_snapshots)
+    errors: list[CaseError] = [err for e in entries for err in e.errors]
+    for err in errors:
+        _err(str(err))
+    bad = sum(1 for e in entries if e.errors)
+    _out(f"{len(entries)} case file(s), {bad} invalid")
+    return 1 if errors or not entries else 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from harness.case.loader import load_case
+    from harness.serve import serve_case
+
+    try:
+        case = load_case(Path(args.case))
+    except CaseError as exc:
+        _err(str(exc))
+        return 1
+    stop = asyncio.Event()
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGINT, stop.set)
+            loop.add_signal_handler(signal.SIGTERM, stop.set)
+        return await serve_case(case, host=args.host, port=args.port, allow_remote=args.allow_remote, stop=stop, out=_out, transcript_path=args.transcript)
+
+    return asyncio.run(main())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wireplay", description="Protocol conformance harness for OpenAI Realtime and Responses API clients.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the suite against an implementation")
+    run.add_argument("--impl", default=None, help="implementation name (default: reference)")
+    run.add_argument("--driver", default=None, metavar="CMD", help="a subprocess driver command (JSON lines)")
+    run.add_argument("--cases", action="append", metavar="PATH|GLOB", help="case files/folders (default: the bundled suite)")
+    run.add_argument("-k", default=None, metavar="EXPR", help="select cases by id expression (pytest -k)")
+    run.add_argument("-n", default=None, metavar="N", help="parallel workers (pytest-xdist), e.g. 2 or auto")
+    run.add_argument("--report-json", default=None, metavar="FILE", help="write the JSON report")
+    run.add_argument("--junitxml", default=None, metavar="FILE", help="write JUnit XML")
+    run.add_argument("--snapshot-update", action="store_true", help="rewrite event snapshots (review them!)")
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
+    run.set_defaults(func=_cmd_run)
+
+    lst = sub.add_parser("list", help="list cases")
+    lst.add_argument("--cases", action="append", metavar="PATH|GLOB")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=_cmd_list)
+
+    val = sub.add_parser("validate", help="schema-check case files")
+    val.add_argument("paths", nargs="*", help="case files or folders (default: the bundled suite)")
+    val.add_argument("--no-snapshots", action="store_true", help="do not require each case's snapshot file")
+    val.set_defaults(func=_cmd_validate)
+
+    srv = sub.add_parser("serve", help="serve one case for a client run by hand")
+    srv.add_argument("case")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=0)
+    srv.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    srv.add_argument("--transcript", default=None, metavar="FILE", help="also write the transcript as JSON here")
+    srv.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wireplay`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

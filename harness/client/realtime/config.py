@@ -1,0 +1,100 @@
+"""The realtime client's configuration: a case's `client.config` (schemas/config/realtime.schema.json).
+
+Parsed once, at construction, so a bad config fails before any socket is opened.
+Unknown keys are ignored here; the schema rejects them when a case is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.client.realtime.kinds import SessionKind, SessionMode, normalized_mode
+from harness.client.realtime.profile import RealtimeProfile, resolve_profile
+
+__all__ = ["DEFAULT_CLOSE_TIMEOUT_MS", "DEFAULT_OPEN_TIMEOUT_MS", "RealtimeConfig"]
+
+DEFAULT_CLOSE_TIMEOUT_MS = 1000
+DEFAULT_OPEN_TIMEOUT_MS = 10_000
+
+
+def _opt_str(config: Mapping[str, Any], key: str) -> str | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"realtime config `{key}` must be a string")
+    return value
+
+
+def _str_map(config: Mapping[str, Any], key: str) -> dict[str, str]:
+    value = config.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"realtime config `{key}` must be an object")
+    return {str(name): str(item) for name, item in value.items()}
+
+
+def _positive_ms(config: Mapping[str, Any], key: str, default: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"realtime config `{key}` must be a positive number of milliseconds")
+    return int(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealtimeConfig:
+    """Resolved client settings; see `from_mapping` for the keys."""
+
+    kind: SessionKind
+    mode: SessionMode
+    profile: RealtimeProfile
+    model: str | None = None
+    api_key: str | None = None
+    bearer_token: str | None = None
+    session_id: str | None = None
+    backend_prompt: str | None = None
+    startup_context: str | None = None
+    query_params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    close_timeout_ms: int = DEFAULT_CLOSE_TIMEOUT_MS
+    open_timeout_ms: int = DEFAULT_OPEN_TIMEOUT_MS
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> RealtimeConfig:
+        """Read a case's `client.config`; raises ValueError when a value is malformed."""
+        profile = resolve_profile(config.get("profile"))
+        version = config.get("version")
+        kind = profile.default_version if version is None else SessionKind(version)
+        mode_value = config.get("type")
+        mode = SessionMode.CONVERSATIONAL if mode_value is None else SessionMode(mode_value)
+        model = _opt_str(config, "model")
+        return cls(
+            kind=kind,
+            mode=normalized_mode(kind, mode),
+            profile=profile,
+            model=model if model is not None else profile.default_model,
+            api_key=_opt_str(config, "api_key"),
+            bearer_token=_opt_str(config, "bearer_token"),
+            session_id=_opt_str(config, "session_id"),
+            backend_prompt=_opt_str(config, "backend_prompt"),
+            startup_context=_opt_str(config, "startup_context"),
+            query_params=_str_map(config, "query_params"),
+            headers=_str_map(config, "headers"),
+            close_timeout_ms=_positive_ms(config, "close_timeout_ms", DEFAULT_CLOSE_TIMEOUT_MS),
+            open_timeout_ms=_positive_ms(config, "open_timeout_ms", DEFAULT_OPEN_TIMEOUT_MS),
+        )
+
+    def instructions(self, prompt: str | None) -> str:
+        """The session instructions for a start op (realtime-wire §2 "Instructions").
+
+        `backend_prompt` replaces the op's prompt; a non-empty startup context is
+        appended after a blank line. No context is built automatically: there is no
+        workspace to summarise, so `startup_context` absent means none.
+        """
+        base = self.backend_prompt if self.backend_prompt is not None else (prompt or "")
+        if self.startup_context:
+            return f"{base}\n\n{self.startup_context}"
+        return base

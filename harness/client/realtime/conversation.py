@@ -1,0 +1,364 @@
+"""`RealtimeClient`: the reference realtime client seam (docs/contracts.md) over asyncio.
+
+A thin layer: it opens the websocket, moves frames between the socket and the pure
+`RealtimeSession`, and reports neutral events. Every decision about what to send lives
+in `session.py`; every wait here is bounded (connect, close handshake, task teardown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl as ssl_module
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from harness.client.realtime import events as ev
+from harness.client.realtime.config import RealtimeConfig
+from harness.client.realtime.headers import (
+    MISSING_API_KEY_MESSAGE,
+    handshake_headers,
+    resolve_api_key,
+)
+from harness.client.realtime.inbound import CONNECTION_CLOSED_MESSAGE
+from harness.client.realtime.session import RealtimeSession, Step
+from harness.client.realtime.url import realtime_url
+
+__all__ = ["NOT_RUNNING_MESSAGE", "RealtimeClient"]
+
+NOT_RUNNING_MESSAGE = "conversation is not running"
+_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+_TASK_CANCEL_TIMEOUT_S = 1.0
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class _Conversation:
+    """One connected conversation: its socket, its state machine and its reader task."""
+
+    __slots__ = ("active", "lock", "reader", "session", "session_id", "ws")
+
+    def __init__(self, *, ws: ClientConnection, session: RealtimeSession, session_id: str):
+        self.ws = ws
+        self.session = session
+        self.session_id = session_id
+        self.lock = asyncio.Lock()
+        """Keeps one step's frames and events together, in order."""
+        self.active = True
+        """False once something started ending it; whoever flips it does the ending."""
+        self.reader: asyncio.Task[None] | None = None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _connect_error(exc: Exception) -> dict[str, Any]:
+    """A rejected or failed connect as one clear event (realtime-wire §6.2, test revision)."""
+    if isinstance(exc, InvalidStatus):
+        response = exc.response
+        request_id = response.headers.get("x-request-id")
+        message = (
+            f"failed to connect realtime websocket: HTTP {response.status_code} "
+            f"{response.reason_phrase}"
+        ).rstrip()
+        if request_id:
+            message += f" (x-request-id: {request_id})"
+        return ev.realtime_error(
+            message, http_status=response.status_code, request_id=request_id
+        )
+    return ev.realtime_error(f"failed to connect realtime websocket: {_describe(exc)}")
+
+
+def _drop(ws: ClientConnection) -> None:
+    """Drop the TCP connection without a close handshake, as dropping the Rust socket does."""
+    with contextlib.suppress(Exception):
+        ws.transport.abort()
+
+
+async def _close_socket(ws: ClientConnection, *, timeout_s: float) -> bool:
+    """Send a close frame and wait, at most `timeout_s`, for the handshake to finish.
+
+    Returns True when the server did not finish it in time and the TCP connection was
+    dropped instead: a stalled close handshake must never hang the client.
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            await ws.close()
+    except TimeoutError:
+        _drop(ws)
+        return True
+    except Exception:
+        _drop(ws)
+    return False
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Cancel a task and wait for it, bounded; never raises."""
+    if task is None or task is asyncio.current_task():
+        return
+    task.cancel()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(_TASK_CANCEL_TIMEOUT_S):
+            await asyncio.gather(task, return_exceptions=True)
+
+
+class RealtimeClient:
+    """The Codex (R-C) realtime conversation client behind the wireplay client seam.
+
+    Ops: `realtime.start`, `realtime.audio`, `realtime.text`, `realtime.handoff_output`,
+    `realtime.turn_complete`, `realtime.close` (schemas/steps/realtime.schema.json).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        config: Mapping[str, Any],
+        emit: Emit,
+        ssl: ssl_module.SSLContext | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._config = RealtimeConfig.from_mapping(config)
+        self._emit = emit
+        self._ssl = ssl
+        self._conversation: _Conversation | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ops: dict[str, Callable[[Mapping[str, Any]], Awaitable[None]]] = {
+            "realtime.start": self._start,
+            "realtime.audio": self._audio,
+            "realtime.text": self._text,
+            "realtime.handoff_output": self._handoff_output,
+            "realtime.turn_complete": self._turn_complete,
+            "realtime.close": self._close,
+        }
+
+    @property
+    def config(self) -> RealtimeConfig:
+        return self._config
+
+    @property
+    def _close_timeout_s(self) -> float:
+        return self._config.close_timeout_ms / 1000
+
+    async def handle(self, op: str, args: Mapping[str, Any]) -> None:
+        """Perform one client step; return when its frames are sent and events reported."""
+        handler = self._ops.get(op)
+        if handler is None:
+            raise ValueError(f"unknown realtime client op: {op}")
+        await handler(args)
+
+    async def aclose(self) -> None:
+        """Release the socket and tasks, bounded by the close timeout; never raises."""
+        conversation, self._conversation = self._conversation, None
+        try:
+            if conversation is not None and conversation.active:
+                conversation.active = False
+                await _cancel(conversation.reader)
+                await _close_socket(conversation.ws, timeout_s=self._close_timeout_s)
+            for task in list(self._tasks):
+                await _cancel(task)
+        except Exception:
+            if conversation is not None:
+                _drop(conversation.ws)
+
+    # --- ops -----------------------------------------------------------------------------
+
+    async def _start(self, args: Mapping[str, Any]) -> None:
+        # realtime-wire §6.2 step 4: a running conversation is replaced, its socket dropped
+        # and no closed event reported for it.
+        previous, self._conversation = self._conversation, None
+        if previous is not None and previous.active:
+            previous.active = False
+            await _cancel(previous.reader)
+            _drop(previous.ws)
+
+        cfg = self._config
+        api_key = resolve_api_key(bearer_token=cfg.bearer_token, api_key=cfg.api_key)
+        if api_key is None:
+            # Test revision of §6.2: an error event and no closed event.
+            self._emit(ev.realtime_error(MISSING_API_KEY_MESSAGE))
+            return
+        session_id = args.get("session_id") or cfg.session_id or str(uuid.uuid4())
+        try:
+            url = realtime_url(
+                self._base_url, version=cfg.kind, model=cfg.model, query_params=cfg.query_params
+            )
+        except ValueError as exc:
+            self._emit(ev.realtime_error(str(exc)))
+            return
+        headers = handshake_headers(
+            provider_headers=cfg.headers,
+            api_key=api_key,
+            session_id=session_id,
+            kind=cfg.kind,
+            profile=cfg.profile,
+        )
+        session = RealtimeSession(
+            kind=cfg.kind,
+            mode=cfg.mode,
+            instructions=cfg.instructions(args.get("prompt")),
+            profile=cfg.profile,
+        )
+        try:
+            ws = await self._connect(url, headers)
+        except Exception as exc:
+            self._emit(_connect_error(exc))
+            return
+        try:
+            await self._send_frames(ws, session.open())
+        except ConnectionClosed:
+            _drop(ws)
+            self._emit(
+                ev.realtime_error(f"failed to connect realtime websocket: {CONNECTION_CLOSED_MESSAGE}")
+            )
+            return
+
+        conversation = _Conversation(ws=ws, session=session, session_id=session_id)
+        self._conversation = conversation
+        self._emit(ev.conversation_started(session_id=session_id, version=cfg.kind.value))
+        # Started is reported before any server event: the reader starts only now.
+        conversation.reader = self._spawn(self._read_loop(conversation))
+
+    async def _audio(self, args: Mapping[str, Any]) -> None:
+        data = args["data"]
+        await self._command(lambda session: session.send_audio(data))
+
+    async def _text(self, args: Mapping[str, Any]) -> None:
+        text = args["text"]
+        await self._command(lambda session: session.send_text(text))
+
+    async def _handoff_output(self, args: Mapping[str, Any]) -> None:
+        # realtime-wire §6.5: mirroring is silent when nothing is running.
+        text = args["text"]
+        await self._command(lambda session: session.handoff_output(text), report_idle=False)
+
+    async def _turn_complete(self, args: Mapping[str, Any]) -> None:
+        del args
+        await self._command(lambda session: session.turn_complete(), report_idle=False)
+
+    async def _close(self, args: Mapping[str, Any]) -> None:
+        del args
+        # realtime-wire §6.3: closed{requested} is reported even when nothing was running.
+        conversation, self._conversation = self._conversation, None
+        close_timed_out = False
+        if conversation is not None and conversation.active:
+            conversation.active = False
+            await _cancel(conversation.reader)
+            close_timed_out = await _close_socket(
+                conversation.ws, timeout_s=self._close_timeout_s
+            )
+        self._emit(
+            ev.conversation_closed(reason=ev.REASON_REQUESTED, close_timed_out=close_timed_out)
+        )
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _connect(self, url: str, headers: Mapping[str, str]) -> ClientConnection:
+        open_timeout_s = self._config.open_timeout_ms / 1000
+        kwargs: dict[str, Any] = {}
+        if self._ssl is not None and url.startswith("wss:"):
+            kwargs["ssl"] = self._ssl
+        async with asyncio.timeout(open_timeout_s + 1):
+            return await connect(
+                url,
+                additional_headers=list(headers.items()),
+                user_agent_header=None,
+                compression=None,
+                proxy=None,
+                open_timeout=open_timeout_s,
+                ping_interval=None,
+                # Our own bounded close (_close_socket) must fire first; this only bounds
+                # sends attempted while the server is closing.
+                close_timeout=self._close_timeout_s * 2,
+                max_size=_MAX_MESSAGE_BYTES,
+                **kwargs,
+            )
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _send_frames(ws: ClientConnection, step: Step) -> None:
+        for frame in step.frames:
+            await ws.send(json.dumps(frame, ensure_ascii=False))
+
+    async def _apply(self, conversation: _Conversation, step: Step) -> bool:
+        """Send a step's frames, then report its events; True when the conversation must end."""
+        try:
+            await self._send_frames(conversation.ws, step)
+        except ConnectionClosed:
+            # realtime-wire §1: sending after close.
+            self._emit(ev.realtime_error(CONNECTION_CLOSED_MESSAGE))
+            return True
+        for event in step.events:
+            self._emit(event)
+        return step.stop
+
+    async def _command(
+        self, command: Callable[[RealtimeSession], Step], *, report_idle: bool = True
+    ) -> None:
+        conversation = self._conversation
+        if conversation is None or not conversation.active:
+            if report_idle:
+                self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE))
+            return
+        async with conversation.lock:
+            if not conversation.active:
+                if report_idle:
+                    self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE))
+                return
+            stop = await self._apply(conversation, command(conversation.session))
+            if stop:
+                self._detach(conversation)
+        if stop:
+            await _cancel(conversation.reader)
+            await self._finish(conversation)
+
+    async def _read_loop(self, conversation: _Conversation) -> None:
+        """The input task's server side (realtime-wire §6.4): until an error or the close."""
+        session = conversation.session
+        while True:
+            message: str | bytes | None
+            try:
+                message = await conversation.ws.recv()
+            except ConnectionClosed:
+                message = None
+            async with conversation.lock:
+                if not conversation.active:
+                    return
+                if message is None:
+                    step = session.transport_closed()
+                elif isinstance(message, str):
+                    step = session.receive_text(message)
+                else:
+                    step = session.receive_binary()
+                stop = await self._apply(conversation, step)
+                if stop:
+                    self._detach(conversation)
+            if stop:
+                await self._finish(conversation)
+                return
+
+    def _detach(self, conversation: _Conversation) -> None:
+        conversation.active = False
+        if self._conversation is conversation:
+            self._conversation = None
+
+    async def _finish(self, conversation: _Conversation) -> None:
+        """End a conversation the transport or the server stopped (realtime-wire §6.2 step 6)."""
+        close_timed_out = await _close_socket(conversation.ws, timeout_s=self._close_timeout_s)
+        self._emit(
+            ev.conversation_closed(
+                reason=ev.REASON_TRANSPORT_CLOSED, close_timed_out=close_timed_out
+            )
+        )

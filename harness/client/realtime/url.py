@@ -1,0 +1,71 @@
+"""The realtime websocket URL, built from the provider base URL (realtime-wire §1).
+
+Pure: string in, string out, so every example URL of the reference can be checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from harness.client.realtime.kinds import SessionKind
+
+__all__ = ["normalize_realtime_path", "realtime_url"]
+
+_SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+_V1_INTENT = "quicksilver"
+
+
+def normalize_realtime_path(path: str) -> str:
+    """Point a provider base path at the realtime endpoint (`normalize_realtime_path`)."""
+    if path in ("", "/"):
+        return "/v1/realtime"
+    if path.endswith("/realtime"):
+        return path
+    if path.endswith("/realtime/"):
+        return path[:-1]
+    if path.endswith("/v1"):
+        return path + "/realtime"
+    if path.endswith("/v1/"):
+        return path + "realtime"
+    return path
+
+
+def realtime_url(
+    base_url: str,
+    *,
+    version: SessionKind,
+    model: str | None = None,
+    query_params: Mapping[str, str] | None = None,
+) -> str:
+    """Return the websocket URL the client connects to.
+
+    The session mode is deliberately not a parameter: Codex ignores it for the URL, so
+    v2 transcription sends no `intent` either (realtime-wire §1, §10.3).
+
+    Raises:
+        ValueError: `unsupported realtime api_url scheme: {scheme}`.
+    """
+    parts = urlsplit(base_url)
+    scheme = _SCHEMES.get(parts.scheme.lower())
+    if scheme is None:
+        raise ValueError(f"unsupported realtime api_url scheme: {parts.scheme}")
+
+    # realtime-wire §1 "Query": intent (v1 only), then model, then provider params.
+    pairs: list[tuple[str, str]] = []
+    if version is SessionKind.V1:
+        pairs.append(("intent", _V1_INTENT))
+    if model:
+        pairs.append(("model", model))
+    for key, value in (query_params or {}).items():
+        if key == "intent" or (key == "model" and model):
+            continue
+        pairs.append((key, str(value)))
+
+    query = parts.query
+    if pairs:
+        added = urlencode(pairs)
+        query = f"{query}&{added}" if query else added
+    return urlunsplit(
+        (scheme, parts.netloc, normalize_realtime_path(parts.path), query, parts.fragment)
+    )

@@ -1,0 +1,141 @@
+"""The neutral event vocabulary of the Responses client (docs/contracts.md).
+
+Every event the client emits is built here, so names and fields match
+schemas/events/responses.schema.json in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.client.responses.models import TokenUsage
+from harness.client.responses.stream_items import (
+    Completed,
+    Created,
+    ModelsEtag,
+    OutputItemAdded,
+    OutputItemDone,
+    OutputTextDelta,
+    RateLimits,
+    ReasoningContentDelta,
+    ReasoningSummaryDelta,
+    ReasoningSummaryPartAdded,
+    ServerModel,
+    ServerReasoningIncluded,
+    StreamItem,
+)
+
+__all__ = [
+    "REROUTE_WARNING",
+    "error",
+    "model_reroute",
+    "stream_event",
+    "telemetry_events",
+    "telemetry_request",
+    "telemetry_ws_connect",
+    "tool_call",
+    "turn_completed",
+    "turn_started",
+    "turn_stream_error",
+    "warning",
+]
+
+# §3.3: literal text, model names included, whatever the actual models are.
+REROUTE_WARNING = (
+    "Your account was flagged for potentially high-risk cyber activity and this request was "
+    "routed to gpt-5.2 as a fallback. To regain access to gpt-5.3-codex, apply for trusted "
+    "access: https://chatgpt.com/cyber or learn more: "
+    "https://developers.openai.com/codex/concepts/cyber-safety"
+)
+REROUTE_REASON = "high_risk_cyber_activity"
+
+
+def stream_event(item: StreamItem) -> dict[str, Any] | None:
+    """The `responses.*` event for a stream item; None for items with no event of their own."""
+    match item:
+        case Created(response_id=rid):
+            return {"type": "responses.created", "response_id": rid}
+        case OutputItemAdded(item=value):
+            return {"type": "responses.output_item_added", "item": value}
+        case OutputItemDone(item=value):
+            return {"type": "responses.output_item_done", "item": value}
+        case OutputTextDelta(delta=delta):
+            return {"type": "responses.output_text_delta", "delta": delta}
+        case ReasoningSummaryDelta(delta=delta, summary_index=index):
+            return {"type": "responses.reasoning_summary_delta", "delta": delta,
+                    "summary_index": index}  # fmt: skip
+        case ReasoningContentDelta(delta=delta, content_index=index):
+            return {"type": "responses.reasoning_content_delta", "delta": delta,
+                    "content_index": index}  # fmt: skip
+        case ReasoningSummaryPartAdded(summary_index=index):
+            return {"type": "responses.reasoning_summary_part_added", "summary_index": index}
+        case Completed():
+            event: dict[str, Any] = {
+                "type": "responses.completed",
+                "response_id": item.response_id,
+                "token_usage": item.token_usage.to_json() if item.token_usage else None,
+            }
+            if item.end_turn is not None:
+                event["end_turn"] = item.end_turn
+            return event
+        case RateLimits(snapshot=snapshot):
+            return {"type": "responses.rate_limits", "snapshot": snapshot.to_json()}
+        case ModelsEtag(etag=etag):
+            return {"type": "responses.models_etag", "etag": etag}
+        case ServerModel(model=model):
+            return {"type": "responses.server_model", "model": model}
+        case ServerReasoningIncluded(included=included):
+            return {"type": "responses.server_reasoning_included", "included": included}
+    return None
+
+
+def turn_started(turn_id: str) -> dict[str, Any]:
+    return {"type": "turn.started", "turn_id": turn_id}
+
+
+def turn_completed(*, status: str, token_usage: TokenUsage | None) -> dict[str, Any]:
+    return {"type": "turn.completed", "status": status,
+            "token_usage": token_usage.to_json() if token_usage else None}  # fmt: skip
+
+
+def turn_stream_error(message: str, details: str) -> dict[str, Any]:
+    return {"type": "turn.stream_error", "message": message, "details": details}
+
+
+def model_reroute(from_model: str, to_model: str) -> dict[str, Any]:
+    return {"type": "turn.model_reroute", "from_model": from_model, "to_model": to_model,
+            "reason": REROUTE_REASON}  # fmt: skip
+
+
+def tool_call(call_id: str, name: str, arguments: str | None) -> dict[str, Any]:
+    return {"type": "turn.tool_call", "call_id": call_id, "name": name, "arguments": arguments}
+
+
+def warning(message: str) -> dict[str, Any]:
+    return {"type": "warning", "message": message}
+
+
+def error(message: str, code: str | None) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": "error", "message": message}
+    if code is not None:
+        event["code"] = code
+    return event
+
+
+def telemetry_request(
+    *, transport: str, attempt: int, status: int | None, duration_ms: float, error: str | None
+) -> dict[str, Any]:
+    return {"type": "telemetry.request", "transport": transport, "attempt": attempt,
+            "status": status, "duration_ms": duration_ms, "error": error}  # fmt: skip
+
+
+def telemetry_ws_connect(
+    *, duration_ms: float, success: bool, status: int | None, error: str | None
+) -> dict[str, Any]:
+    return {"type": "telemetry.ws_connect", "duration_ms": duration_ms, "success": success,
+            "status": status, "error": error}  # fmt: skip
+
+
+def telemetry_events(*, transport: str, counts: Mapping[str, int]) -> dict[str, Any]:
+    return {"type": "telemetry.events", "transport": transport, "counts": dict(sorted(counts.items()))}

@@ -1,0 +1,51 @@
+"""Exceptions of the harness.
+
+WireplayError
+├── CaseError            a case file cannot be used (file, line, field path, what was expected)
+│   └── CaseErrors       several CaseErrors found in one pass (``wireplay validate``)
+└── AdapterError         an implementation could not be driven (start-up, protocol)
+
+Errors carry structured, keyword-only fields; ``str()`` builds the one line a user
+reads: ``cases/x.yaml:14: server.exchanges[0].http.method: expected ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["AdapterError", "CaseError", "CaseErrors", "WireplayError"]
+
+
+class WireplayError(Exception):
+    """Base of every error wireplay raises on purpose."""
+
+
+class CaseError(WireplayError):
+    """A problem in one case file, located as precisely as known."""
+
+    def __init__(self, *, file: Path | str, line: int | None, field: str, message: str) -> None:
+        self.file = str(file)
+        self.line = line
+        self.field = field
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class CaseErrors(WireplayError):
+    """All problems found in one or more case files."""
+
+    def __init__(self, errors: list[CaseError]) -> None:
+        self.errors = errors
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class AdapterError(WireplayError):
+    """An implementation could not be started or spoke its protocol wrongly."""

@@ -1,0 +1,24 @@
+"""The wireplay pytest plugin: cases as parametrized items, verdicts, snapshots, report.
+
+Loaded through the ``pytest11`` entry point. Hooks are re-exported from their
+modules so pytest finds them here.
+"""
+
+from harness.pytest_plugin.fixtures import wireplay_adapter, wireplay_entry_result
+from harness.pytest_plugin.hooks import (
+    pytest_addoption,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
+__all__ = [
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_generate_tests",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "wireplay_adapter",
+    "wireplay_entry_result",
+]

@@ -1,0 +1,57 @@
+"""Fixtures: the adapter under test, and running one suite entry to its verdict."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from harness.adapters.base import Adapter
+from harness.case.catalog import Entry
+from harness.implementations import adapter_for
+from harness.pytest_plugin.state import STATE
+from harness.runner import CaseResult, judge, run_case
+from harness.snapshots import CaseSnapshotExtension
+from harness.verdict.outcome import Outcome
+
+__all__ = ["wireplay_adapter", "wireplay_entry_result"]
+
+
+@pytest.fixture(scope="session")
+def wireplay_adapter(pytestconfig: pytest.Config) -> Adapter:
+    """The adapter selected by --wireplay-impl / --wireplay-driver."""
+    state = pytestconfig.stash[STATE]
+    return adapter_for(impl=state.impl, driver=state.driver)
+
+
+@pytest.fixture
+def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, snapshot: Any) -> Callable[[Entry], CaseResult]:
+    """Run a suite entry, judge it (syrupy decides the events plane) and record the result."""
+
+    def run(entry: Entry) -> CaseResult:
+        if entry.case is None:
+            record = {
+                "id": entry.id,
+                "implementation": wireplay_adapter.name,
+                "outcome": Outcome.ERROR.value,
+                "duration": 0.0,
+                "detail": "\n".join(str(e) for e in entry.errors),
+                "wire": {"ok": False, "findings": []},
+                "events": {"ok": False, "problems": [str(e) for e in entry.errors]},
+                "wire_log": [],
+            }
+            request.node.user_properties.append(("wireplay", json.dumps(record)))
+            pytest.fail("ERROR: invalid case file\n" + record["detail"], pytrace=False)
+        case = entry.case
+        run_ = run_case(case, adapter=wireplay_adapter)
+        expected = case.snapshot_path.read_text(encoding="utf-8") if case.snapshot_path.is_file() else None
+        snapshot_ok: bool | None = None
+        if case.snapshot and run_.status in ("completed",):
+            snapshot_ok = snapshot.use_extension(CaseSnapshotExtension) == run_.snapshot_text()
+        result = judge(run_, expected=expected, snapshot_ok=snapshot_ok)
+        request.node.user_properties.append(("wireplay", json.dumps(result.to_json())))
+        return result
+
+    return run

@@ -1,0 +1,114 @@
+"""pytest hooks: options, case parametrization, result gathering, summary and report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness.case.catalog import load_catalog
+from harness.pytest_plugin.state import STATE, PluginState
+
+__all__ = [
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_generate_tests",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+]
+
+_PROPERTY = "wireplay"
+_OUTCOMES = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "UNSUPPORTED")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register wireplay's command-line and ini options."""
+    group = parser.getgroup("wireplay", "wireplay conformance suite")
+    group.addoption("--wireplay-cases", action="append", default=[], metavar="PATH|GLOB", help="case files or folders to run (default: the bundled suite plus wireplay_cases from the ini file)")
+    group.addoption("--wireplay-impl", default=None, metavar="NAME", help="implementation to test: reference (default)")
+    group.addoption("--wireplay-driver", default=None, metavar="CMD", help="run the suite against this subprocess driver command")
+    group.addoption("--wireplay-report-json", default=None, metavar="FILE", help="write the JSON report here")
+    parser.addini("wireplay_cases", type="paths", default=[], help="extra case folders of this project")
+    parser.addini("wireplay_impl", default="reference", help="default implementation name")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read options once into the stash."""
+    specs = [str(p) for p in config.getoption("--wireplay-cases")]
+    extra = [str(p) for p in config.getini("wireplay_cases")]
+    config.stash[STATE] = PluginState(
+        case_specs=specs or ([*_bundled(), *extra] if extra else []),
+        impl=config.getoption("--wireplay-impl") or config.getini("wireplay_impl"),
+        driver=config.getoption("--wireplay-driver"),
+        report_json=config.getoption("--wireplay-report-json"),
+    )
+    config.pluginmanager.register(_Collector(config.stash[STATE]), "wireplay-collector")
+
+
+def _bundled() -> list[str]:
+    from harness.paths import CASES_DIR
+
+    return [str(CASES_DIR)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the suite's test function with every case (broken ones included)."""
+    if "wireplay_entry" not in metafunc.fixturenames:
+        return
+    state = metafunc.config.stash[STATE]
+    if state.entries is None:
+        state.entries = load_catalog(state.case_specs or None)
+    metafunc.parametrize("wireplay_entry", state.entries, ids=[e.id for e in state.entries])
+
+
+class _Collector:
+    """Gathers each case's result record, also from xdist workers, on the controller."""
+
+    def __init__(self, state: PluginState) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == _PROPERTY and report.when == "call":
+                self.state.results.append(json.loads(value))
+
+
+def _results(config: pytest.Config) -> list[dict]:
+    return config.stash[STATE].results
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the JSON report (controller only)."""
+    config = session.config
+    if hasattr(config, "workerinput") or STATE not in config.stash:
+        return
+    state = config.stash[STATE]
+    results = sorted(_results(config), key=lambda r: r["id"])
+    if state.report_json:
+        from harness.report.json_report import write_report
+
+        write_report(Path(state.report_json), results=results, implementation=state.impl if not state.driver else state.driver)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """A table of outcomes by area."""
+    if STATE not in config.stash:
+        return
+    results = _results(config)
+    if not results:
+        return
+    table: dict[str, Counter[str]] = {}
+    for r in results:
+        table.setdefault(r["id"].split(".", 1)[0], Counter())[r["outcome"]] += 1
+    tr = terminalreporter
+    tr.section("wireplay summary")
+    header = f"{'area':<14}" + "".join(f"{o:>12}" for o in _OUTCOMES) + f"{'total':>8}"
+    tr.write_line(header)
+    totals: Counter[str] = Counter()
+    for area in sorted(table):
+        counts = table[area]
+        totals.update(counts)
+        tr.write_line(f"{area:<14}" + "".join(f"{counts.get(o, 0):>12}" for o in _OUTCOMES) + f"{sum(counts.values()):>8}")
+    tr.write_line(f"{'all':<14}" + "".join(f"{totals.get(o, 0):>12}" for o in _OUTCOMES) + f"{sum(totals.values()):>8}")

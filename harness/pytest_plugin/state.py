@@ -1,0 +1,27 @@
+"""Per-session plugin state, kept in ``config.stash`` (never in globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from harness.case.catalog import Entry
+
+__all__ = ["STATE", "PluginState"]
+
+
+@dataclass(slots=True)
+class PluginState:
+    """Options read once, the catalog loaded once, results gathered (controller side)."""
+
+    case_specs: list[str]
+    impl: str
+    driver: str | None
+    report_json: str | None
+    entries: list[Entry] | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+STATE = pytest.StashKey[PluginState]()

@@ -1,0 +1,1 @@
+"""Reports: the JSON record of a run, and (later) the HTML matrix."""

@@ -1,0 +1,34 @@
+"""The JSON report of a run: per case and implementation, outcome, verdicts, diff, wire log."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fake_server.redact import redact_json
+
+__all__ = ["REPORT_VERSION", "write_report"]
+
+REPORT_VERSION = 1
+
+
+def write_report(path: Path, *, results: Sequence[dict[str, Any]], implementation: str) -> None:
+    """Write the report atomically (a crash mid-write never leaves half a file)."""
+    totals = Counter(r["outcome"] for r in results)
+    body = {
+        "wireplay_report": REPORT_VERSION,
+        "implementation": implementation,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": platform.python_version(),
+        "totals": dict(sorted(totals.items())),
+        "cases": list(results),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(redact_json(body), indent=1, ensure_ascii=False) + "\n")
+    tmp.replace(path)

@@ -1,0 +1,49 @@
+"""``wireplay serve``: one case's fake server for a client run by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from fake_server.server import FakeServer
+from harness.case.model import Case
+from harness.verdict.wire import judge_wire
+
+__all__ = ["serve_case"]
+
+
+async def serve_case(
+    case: Case,
+    *,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    stop: asyncio.Event,
+    out: Callable[[str], None],
+    transcript_path: str | None = None,
+) -> int:
+    """Serve until ``stop`` is set, then print the transcript and the wire verdict."""
+    server = FakeServer(case.script, host=host, port=port, allow_remote=allow_remote)
+    await server.start()
+    if not server.host.startswith("127.") and server.host not in ("localhost", "::1"):
+        out(f"WARNING: serving on {server.host}, reachable beyond this machine (--allow-remote)")
+    out(f"serving {case.id} at {server.origin} (base URL {server.origin}/v1); Ctrl-C to stop")
+    try:
+        await stop.wait()
+    finally:
+        await server.settle(timeout=1.0)
+        await server.aclose()
+    log = server.transcript.to_json()
+    verdict = judge_wire(case, records=server.transcript.records, server_findings=server.findings(), events=[])
+    out(json.dumps(log, indent=1))
+    if transcript_path:
+        Path(transcript_path).write_text(json.dumps(log, indent=1) + "\n")
+    if verdict.ok:
+        out("wire verdict: PASS")
+        return 0
+    out("wire verdict: FAIL")
+    for finding in verdict.findings:
+        out(f"  - {finding}")
+    return 1

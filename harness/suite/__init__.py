@@ -1,0 +1,1 @@
+"""The bundled suite as a pytest module (``wireplay run`` and ``pytest`` collect it)."""

@@ -1,0 +1,52 @@
+"""The events plane: reported events (normalised) against the snapshot or an allowed alternative."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.case.model import Case
+from harness.verdict.normalise import normalise_events, snapshot_text
+
+__all__ = ["EventsVerdict", "judge_events"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventsVerdict:
+    """``ok`` for the snapshot, ``non_strict`` names the alternative that matched instead."""
+
+    ok: bool
+    actual: str
+    expected: str | None
+    non_strict: str | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def diff(self) -> str:
+        if self.ok or self.expected is None:
+            return ""
+        return "".join(
+            difflib.unified_diff(
+                self.expected.splitlines(keepends=True),
+                self.actual.splitlines(keepends=True),
+                fromfile="expected (snapshot)",
+                tofile="received",
+            )
+        )
+
+
+def judge_events(case: Case, *, actual: str, expected: str | None, snapshot_ok: bool | None = None, problems: Sequence[str] = ()) -> EventsVerdict:
+    """Compare; ``snapshot_ok`` lets syrupy's own comparison (and --snapshot-update) decide."""
+    if not case.snapshot:
+        return EventsVerdict(ok=not problems, actual=actual, expected=None, problems=tuple(problems))
+    ok = snapshot_ok if snapshot_ok is not None else (expected is not None and expected == actual)
+    if problems:
+        return EventsVerdict(ok=False, actual=actual, expected=expected, problems=tuple(problems))
+    if ok:
+        return EventsVerdict(ok=True, actual=actual, expected=expected)
+    for alt in case.non_strict:
+        if snapshot_text(normalise_events(alt.events)) == actual:
+            return EventsVerdict(ok=True, actual=actual, expected=expected, non_strict=alt.why)
+    missing = () if expected is not None else (f"missing snapshot {case.snapshot_path}: run with --snapshot-update and review it",)
+    return EventsVerdict(ok=False, actual=actual, expected=expected, problems=missing)
