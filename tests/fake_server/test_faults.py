@@ -1,0 +1,342 @@
+"""Every fault the fake server injects, proven on the wire with a plain client.
+
+Clients here are httpx, the websockets asyncio client and raw asyncio sockets; no
+wireplay client code is involved. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from fake_server.script import script_from_mapping
+from fake_server.server import FakeServer, LoopbackOnlyError
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 20))
+
+
+def server(*exchanges, **options):
+    return FakeServer(script_from_mapping({"exchanges": list(exchanges), **options}))
+
+
+def ws_url(srv, path="/v1/realtime"):
+    return srv.origin.replace("http", "ws", 1) + path
+
+
+async def raw_request(srv, request: bytes, *, read_timeout=3.0) -> tuple[bytes, str]:
+    """Send raw bytes; return what came back and how the connection ended (eof/reset/open)."""
+    reader, writer = await asyncio.open_connection(srv.host, srv.port)
+    writer.write(request)
+    await writer.drain()
+    data = b""
+    how = "open"
+    try:
+        async with asyncio.timeout(read_timeout):
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    how = "eof"
+                    break
+                data += chunk
+    except TimeoutError:
+        how = "open"
+    except ConnectionResetError:
+        how = "reset"
+    writer.close()
+    return data, how
+
+
+POST = b"POST /v1/responses HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}"
+
+
+# -- HTTP status, headers, bodies -------------------------------------------------
+
+def test_401_with_request_id_and_cf_ray():
+    async def main():
+        async with server({"http": {"method": "POST", "path": "/v1/responses"}, "respond": {
+            "status": 401, "headers": {"x-request-id": "req_abc123", "cf-ray": "8f00ba11-SJC"},
+            "json": {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}}}) as srv:
+            async with httpx.AsyncClient() as client:
+                r = await client.post(srv.origin + "/v1/responses", json={})
+            assert r.status_code == 401
+            assert r.headers["x-request-id"] == "req_abc123"
+            assert r.headers["cf-ray"] == "8f00ba11-SJC"
+            assert r.json()["error"]["code"] == "invalid_api_key"
+            assert srv.findings() == []
+    run(main())
+
+
+def test_429_rate_limit_headers_and_5xx_sequence():
+    async def main():
+        async with server(
+            {"http": {"path": "/v1/responses"}, "respond": {"status": 429, "headers": {"retry-after": "1", "x-codex-primary-used-percent": "100.0"}, "json": {"error": {"type": "usage_limit_reached"}}}},
+            {"http": {"path": "/v1/responses"}, "respond": {"status": 503, "text": "overloaded"}},
+        ) as srv:
+            async with httpx.AsyncClient() as client:
+                first = await client.post(srv.origin + "/v1/responses", json={})
+                second = await client.post(srv.origin + "/v1/responses", json={})
+            assert (first.status_code, first.headers["retry-after"], first.headers["x-codex-primary-used-percent"]) == (429, "1", "100.0")
+            assert (second.status_code, second.text) == (503, "overloaded")
+    run(main())
+
+
+def test_unmatched_request_gets_404_and_is_a_finding():
+    async def main():
+        async with server() as srv:
+            async with httpx.AsyncClient() as client:
+                r = await client.get(srv.origin + "/v1/models")
+            assert r.status_code == 404
+            assert r.json()["error"]["type"] == "wireplay_unmatched"
+            assert srv.findings() == ["no scripted exchange matches GET /v1/models (answered 404)"]
+    run(main())
+
+
+def test_expect_mismatch_is_recorded_but_reply_still_served():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "expect": {"headers": {"x-codex-turn-state": "ts-1", "authorization": {"$regex": "Bearer .+"}}}, "respond": {"status": 204}}) as srv:
+            async with httpx.AsyncClient() as client:
+                r = await client.post(srv.origin + "/v1/responses", headers={"authorization": "Bearer sk-secret-canary-1"})
+            assert r.status_code == 204
+            assert srv.findings() == ['server.exchanges[0].expect.headers.x-codex-turn-state: expected "ts-1", got absent']
+            assert "sk-secret-canary-1" not in json.dumps(srv.transcript.to_json())
+    run(main())
+
+
+def test_delay_before_headers():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"delay": 0.3, "status": 200, "text": "ok"}}) as srv:
+            async with httpx.AsyncClient() as client:
+                start = time.monotonic()
+                r = await client.post(srv.origin + "/v1/responses")
+                took = time.monotonic() - start
+            assert r.text == "ok" and 0.3 <= took < 2.0
+    run(main())
+
+
+# -- SSE --------------------------------------------------------------------------
+
+def test_sse_events_duplicates_malformed_and_no_terminal_event():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"sse": [
+            {"event": {"type": "response.created", "response": {"id": "r1"}}},
+            {"event": {"type": "response.output_text.delta", "delta": "hi"}, "repeat": 2},
+            {"data": "{not json"},
+            {"comment": "keepalive"},
+        ]}}) as srv:
+            async with httpx.AsyncClient() as client:
+                r = await client.post(srv.origin + "/v1/responses")
+            assert r.headers["content-type"] == "text/event-stream"
+            assert r.text == (
+                'event: response.created\ndata: {"type":"response.created","response":{"id":"r1"}}\n\n'
+                + 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"hi"}\n\n' * 2
+                + "data: {not json\n\n: keepalive\n\n"
+            )
+            assert "response.completed" not in r.text  # ends cleanly without a terminal event
+    run(main())
+
+
+def test_sse_pace_delays_between_events():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"pace": 0.1, "sse": [
+            {"event": {"type": "a"}}, {"event": {"type": "b"}}, {"sleep": 0.2}, {"event": {"type": "c"}}]}}) as srv:
+            arrivals = []
+            async with httpx.AsyncClient() as client, client.stream("POST", srv.origin + "/v1/responses") as r:
+                start = time.monotonic()
+                async for line in r.aiter_lines():
+                    if line.startswith("data:"):
+                        arrivals.append(time.monotonic() - start)
+            assert len(arrivals) == 3
+            assert arrivals[2] - arrivals[1] >= 0.28  # pace 0.1 + sleep 0.2
+    run(main())
+
+
+def test_sse_drop_mid_stream_is_a_fin_without_chunk_terminator():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "times": 2, "respond": {"end": "drop", "sse": [{"event": {"type": "response.created"}}]}}) as srv:
+            data, how = await raw_request(srv, POST)
+            assert how == "eof"
+            assert b"response.created" in data
+            assert not data.endswith(b"0\r\n\r\n")  # no final chunk: the body never completed
+            async with httpx.AsyncClient() as client:
+                with pytest.raises(httpx.RemoteProtocolError):
+                    await client.post(srv.origin + "/v1/responses")
+    run(main())
+
+
+def test_sse_reset_mid_stream_is_a_tcp_rst():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"end": "reset", "sse": [{"sleep": 0.05}]}}) as srv:
+            _, how = await raw_request(srv, POST)
+            assert how == "reset"
+    run(main())
+
+
+def test_sse_hang_keeps_the_connection_open_without_data():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"end": "hang", "sse": [{"event": {"type": "response.created"}}]}}) as srv:
+            data, how = await raw_request(srv, POST, read_timeout=0.5)
+            assert how == "open" and b"response.created" in data
+    run(main())
+
+
+# -- websocket ----------------------------------------------------------------------
+
+def test_websocket_expect_send_duplicate_malformed_and_binary():
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "script": [
+            {"expect": {"type": "session.update", "session": {"type": "quicksilver"}}},
+            {"send": {"type": "session.updated", "session": {"id": "s1"}}, "repeat": 2},
+            {"send_text": "{not json"},
+            {"send_binary": "AAEC"},
+            {"send": {"type": "b"}},
+            {"send": {"type": "a"}},
+        ]}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
+                await ws.send(json.dumps({"type": "session.update", "session": {"type": "quicksilver", "x": 1}}))
+                got = [await asyncio.wait_for(ws.recv(), 3) for _ in range(6)]
+            assert got[:2] == ['{"type":"session.updated","session":{"id":"s1"}}'] * 2
+            assert got[2] == "{not json"
+            assert got[3] == b"\x00\x01\x02"
+            assert [json.loads(g)["type"] for g in got[4:]] == ["b", "a"]  # reordered as scripted
+            await srv.settle(timeout=1)
+            assert srv.findings() == []
+    run(main())
+
+
+def test_websocket_expect_mismatch_and_unexpected_extra_message():
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "script": [{"expect": {"type": "session.update", "session": {"tools": {"$absent": True}}}}]}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
+                await ws.send(json.dumps({"type": "session.update", "session": {"tools": []}}))
+                await ws.send(json.dumps({"type": "input_audio_buffer.append"}))
+                await asyncio.sleep(0.1)
+            await srv.settle(timeout=1)
+            findings = srv.findings()
+            assert findings[0] == "server.exchanges[0].script[0].expect.session.tools: expected absent, got []"
+            assert "unexpected client text message" in findings[1]
+    run(main())
+
+
+def test_websocket_stalled_close_never_answers_and_keeps_tcp_open():
+    async def main():
+        async with server({"websocket": {"path": "/v1/responses"}, "on_close": "stall", "script": [{"send": {"type": "response.failed"}}]}) as srv:
+            ws = await connect(ws_url(srv, "/v1/responses"), open_timeout=3, close_timeout=0.5)
+            await ws.recv()
+            start = time.monotonic()
+            await ws.close()  # waits close_timeout for the echo that never comes
+            took = time.monotonic() - start
+            assert took >= 0.45
+            assert ws.protocol.close_rcvd is None  # the server never sent a close frame
+            kinds = [r.kind for r in srv.transcript]
+            assert "ws_close_recv" in kinds and "ws_close_send" not in kinds
+            assert any(r.kind == "fault" and r.data["fault"] == "stall_close" for r in srv.transcript)
+    run(main())
+
+
+def test_websocket_close_with_code_and_reason():
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "script": [{"close": {"code": 4001, "reason": "go away"}}]}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
+                with pytest.raises(ConnectionClosed) as info:
+                    await asyncio.wait_for(ws.recv(), 3)
+            assert (info.value.rcvd.code, info.value.rcvd.reason) == (4001, "go away")
+    run(main())
+
+
+@pytest.mark.parametrize(("op", "how"), [("drop", "eof"), ("reset", "reset")])
+def test_websocket_abrupt_drop_and_reset(op, how):
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "script": [{"send": {"type": "x"}}, {op: None}]}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
+                assert json.loads(await ws.recv()) == {"type": "x"}
+                with pytest.raises(ConnectionClosed) as info:
+                    await asyncio.wait_for(ws.recv(), 3)
+            assert info.value.rcvd is None  # no close frame: abnormal closure (1006)
+            assert any(r.kind == "fault" and r.data["fault"] == op for r in srv.transcript)
+    run(main())
+
+
+def test_websocket_upgrade_rejected_with_426_and_401():
+    async def main():
+        async with server(
+            {"websocket": {"path": "/v1/responses"}, "reject": {"status": 426, "text": "upgrade required"}},
+            {"websocket": {"path": "/v1/realtime"}, "reject": {"status": 401, "headers": {"x-request-id": "req_9"}, "json": {"error": {"message": "bad key"}}}},
+        ) as srv:
+            with pytest.raises(InvalidStatus) as first:
+                await connect(ws_url(srv, "/v1/responses"), open_timeout=3)
+            with pytest.raises(InvalidStatus) as second:
+                await connect(ws_url(srv), open_timeout=3)
+            assert first.value.response.status_code == 426
+            assert second.value.response.status_code == 401
+            assert second.value.response.headers["x-request-id"] == "req_9"
+            assert json.loads(second.value.response.body)["error"]["message"] == "bad key"
+    run(main())
+
+
+def test_websocket_accept_headers_and_no_compression_by_default():
+    async def main():
+        async with server({"websocket": {"path": "/v1/responses"}, "accept": {"headers": {"openai-model": "gpt-5.2", "x-codex-turn-state": "ts-1"}}}) as srv:
+            async with connect(ws_url(srv, "/v1/responses"), open_timeout=3, close_timeout=1) as ws:
+                assert ws.response.headers["openai-model"] == "gpt-5.2"
+                assert ws.response.headers["x-codex-turn-state"] == "ts-1"
+                assert "sec-websocket-extensions" not in ws.response.headers  # client offered deflate
+    run(main())
+
+
+def test_websocket_compression_when_asked():
+    async def main():
+        async with server({"websocket": {"path": "/v1/responses"}, "compression": "deflate", "script": [{"send": {"type": "x"}}]}) as srv:
+            async with connect(ws_url(srv, "/v1/responses"), open_timeout=3, close_timeout=1) as ws:
+                assert "permessage-deflate" in ws.response.headers["sec-websocket-extensions"]
+                assert json.loads(await ws.recv()) == {"type": "x"}
+    run(main())
+
+
+def test_websocket_pace_between_frames():
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "pace": 0.15, "script": [{"send": {"type": "a"}}, {"send": {"type": "b"}}]}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
+                await ws.recv()
+                start = time.monotonic()
+                await ws.recv()
+                assert time.monotonic() - start >= 0.12
+    run(main())
+
+
+def test_unreached_expect_is_a_finding_when_the_client_leaves():
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "script": [{"expect": {"type": "a"}}, {"expect": {"type": "b"}}]}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
+                await ws.send(json.dumps({"type": "a"}))
+            await srv.settle(timeout=1)
+            findings = srv.findings()
+            assert findings == ['server.exchanges[0].script[1]: client sent a close frame instead of a message matching {"type": "b"}']
+    run(main())
+
+
+def test_case_end_reports_steps_never_reached_and_unused_exchanges():
+    async def main():
+        srv = server({"websocket": {"path": "/v1/realtime"}, "script": [{"expect": {"type": "a"}}]}, {"http": {"path": "/v1/responses"}, "respond": {}})
+        await srv.start()
+        ws = await connect(ws_url(srv), open_timeout=3, close_timeout=0.2)
+        await srv.aclose()  # the case ends while the server waits for "a"
+        await ws.close()
+        assert srv.findings() == [
+            'server.exchanges[0].script[0]: not reached, the case ended first (expected {"type": "a"})',
+            "server.exchanges[1] (http * /v1/responses): expected exactly 1 request(s), got 0",
+        ]
+    run(main())
+
+
+def test_binds_loopback_only_unless_allowed():
+    with pytest.raises(LoopbackOnlyError, match="binds loopback only"):
+        FakeServer(script_from_mapping({"exchanges": []}), host="0.0.0.0")
+    FakeServer(script_from_mapping({"exchanges": []}), host="0.0.0.0", allow_remote=True)  # no error
