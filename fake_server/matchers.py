@@ -24,6 +24,7 @@ else compares by JSON equality (``1 == 1.0``, but ``true != 1``).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def render(value: object) -> str:
     if value is _MISSING:
         return "absent"
     if _is_matcher(value):
-        (key, arg), = value.items()  # type: ignore[union-attr]
+        ((key, arg),) = value.items()  # type: ignore[union-attr]
         if key == "$absent":
             return "absent"
         if key == "$any":
@@ -72,8 +73,6 @@ def render(value: object) -> str:
         if key == "$any_of":
             return "one of " + ", ".join(render(a) for a in arg)
         return f"exactly {render(arg)}"
-    import json
-
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= 200 else text[:197] + "..."
 
@@ -168,6 +167,10 @@ def _match_matcher(expected: Mapping[str, Any], actual: object, *, path: str) ->
     return match(arg, actual, path=path)
 
 
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def check_matcher_syntax(value: object, *, path: str = "") -> list[str]:
     """Return problems with matcher objects inside ``value`` (for case validation)."""
     problems: list[str] = []
@@ -183,29 +186,29 @@ def check_matcher_syntax(value: object, *, path: str = "") -> list[str]:
             key, arg = dollar[0], value[dollar[0]]
             if key == "$any" and arg not in _JSON_TYPES:
                 problems.append(
-                    f"{path}.$any: expected one of {', '.join(sorted(_JSON_TYPES))}, got {arg!r}"
+                    f"{_join(path, '$any')}: expected one of {', '.join(sorted(_JSON_TYPES))}, got {arg!r}"
                 )
             elif key == "$regex":
                 if not isinstance(arg, str):
-                    problems.append(f"{path}.$regex: expected a pattern string, got {arg!r}")
+                    problems.append(f"{_join(path, '$regex')}: expected a pattern string, got {arg!r}")
                 else:
                     try:
                         re.compile(arg)
                     except re.error as exc:
-                        problems.append(f"{path}.$regex: invalid regular expression: {exc}")
+                        problems.append(f"{_join(path, '$regex')}: invalid regular expression: {exc}")
             elif key == "$absent" and arg is not True:
-                problems.append(f"{path}.$absent: expected true, got {arg!r}")
+                problems.append(f"{_join(path, '$absent')}: expected true, got {arg!r}")
             elif key == "$any_of":
                 if not isinstance(arg, list) or not arg:
-                    problems.append(f"{path}.$any_of: expected a non-empty list, got {arg!r}")
+                    problems.append(f"{_join(path, '$any')}_of: expected a non-empty list, got {arg!r}")
                 else:
                     for i, alt in enumerate(arg):
-                        problems += check_matcher_syntax(alt, path=f"{path}.$any_of[{i}]")
+                        problems += check_matcher_syntax(alt, path=f"{_join(path, '$any')}_of[{i}]")
             elif key == "$exact":
-                problems += check_matcher_syntax(arg, path=f"{path}.$exact")
+                problems += check_matcher_syntax(arg, path=f"{_join(path, '$exact')}")
             return problems
         for k, v in value.items():
-            problems += check_matcher_syntax(v, path=f"{path}.{k}" if path else str(k))
+            problems += check_matcher_syntax(v, path=_join(path, str(k)))
     elif isinstance(value, list):
         for i, v in enumerate(value):
             problems += check_matcher_syntax(v, path=f"{path}[{i}]")

@@ -100,21 +100,38 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
     if v == "type":
         return path, f"expected {error.validator_value}, got {json.dumps(error.instance)}"
     if v == "oneOf" and isinstance(error.instance, dict):
-        keys = [next(iter(s["required"])) for s in error.validator_value if "required" in s and len(s) == 1]
-        if keys:
+        branches = [b.get("required", []) for b in error.validator_value]
+        keys = [r[0] for r in branches if len(r) == 1]
+        if len(keys) == len(branches):
             present = [k for k in keys if k in error.instance]
             if not present:
                 return path, f"expected exactly one of: {', '.join(keys)}; got keys {sorted(error.instance)}"
             if len(present) > 1:
                 return path, f"expected exactly one of: {', '.join(keys)}; got {', '.join(present)} together"
-        best = min(error.context, key=lambda e: len(e.message), default=None)
-        if best is not None:
-            sub_path, message = _describe(best)
-            return sub_path, message
-    if v == "propertyNames":
-        return path, f"unknown step {json.dumps(error.instance)}: {error.message}"
-    if v == "not":
-        return path, f"conflicting fields: {error.message}"
+            chosen = keys.index(present[0])
+            inner = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == chosen]
+            if inner:
+                return _describe(min(inner, key=lambda e: (len(e.absolute_path) * -1, len(e.message))))
+    if v in ("oneOf", "anyOf") and error.context:
+        # A branch that failed on something other than its type is the one the author meant.
+        meant = [e for e in error.context if e.validator != "type"]
+        if meant:
+            return _describe(min(meant, key=lambda e: (-len(e.absolute_path), len(e.message))))
+        types = [str(e.validator_value) for e in error.context]
+        return path, f"expected {' or '.join(types)}, got {json.dumps(error.instance)}"
+    if v == "not" and isinstance(error.instance, dict):
+        combos = [b.get("required", []) for b in error.validator_value.get("anyOf", [])]
+        hit = next((c for c in combos if c and all(k in error.instance for k in c)), None)
+        if hit is not None and len(hit) > 1:
+            return path + (hit[-1],), f"fields {' and '.join(repr(k) for k in hit)} cannot be used together"
+        if hit is not None:
+            return path + (hit[0],), f"field '{hit[0]}' is not allowed here"
+    if v == "maxProperties" and error.validator_value == 1 and isinstance(error.instance, dict):
+        return path, f"a step does exactly one thing; got {', '.join(error.instance)} in one step (split them)"
+    if v == "minItems":
+        return path, f"expected at least {error.validator_value} item(s), got {len(error.instance)}"
+    if "propertyNames" in error.schema_path:
+        return path, f"unknown step {json.dumps(error.instance)}; a step is realtime.<op>, responses.<op>, auth.<op>, tls.<op>, wait or sleep"
     if v == "pattern":
         return path, f"{json.dumps(error.instance)} does not match the pattern {error.validator_value!r}"
     return path, error.message
@@ -147,7 +164,8 @@ def case_problems(text: str, *, file: Path, cases_root: Path | None = None) -> l
         problem = getattr(exc, "problem", None) or str(exc)
         return [CaseError(file=file, line=line, field="", message=f"invalid YAML: {problem}")]
     if not isinstance(data, dict):
-        return [CaseError(file=file, line=1, field="", message="expected a mapping at the top level (id, title, seed, client, server, ...)")]
+        line = node.start_mark.line + 1 if node is not None else 1
+        return [CaseError(file=file, line=line, field="", message="expected a mapping at the top level (id, title, seed, client, server, ...)")]
     lines: dict[tuple[Any, ...], int] = {}
     dups: list[tuple[tuple[Any, ...], int]] = []
     _line_map(node, (), lines, dups)

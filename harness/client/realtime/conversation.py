@@ -70,9 +70,7 @@ def _connect_error(exc: Exception) -> dict[str, Any]:
         ).rstrip()
         if request_id:
             message += f" (x-request-id: {request_id})"
-        return ev.realtime_error(
-            message, http_status=response.status_code, request_id=request_id
-        )
+        return ev.realtime_error(message, http_status=response.status_code, request_id=request_id)
     return ev.realtime_error(f"failed to connect realtime websocket: {_describe(exc)}")
 
 
@@ -216,7 +214,9 @@ class RealtimeClient:
         except ConnectionClosed:
             _drop(ws)
             self._emit(
-                ev.realtime_error(f"failed to connect realtime websocket: {CONNECTION_CLOSED_MESSAGE}")
+                ev.realtime_error(
+                    f"failed to connect realtime websocket: {CONNECTION_CLOSED_MESSAGE}"
+                )
             )
             return
 
@@ -251,9 +251,7 @@ class RealtimeClient:
         if conversation is not None and conversation.active:
             conversation.active = False
             await _cancel(conversation.reader)
-            close_timed_out = await _close_socket(
-                conversation.ws, timeout_s=self._close_timeout_s
-            )
+            close_timed_out = await _close_socket(conversation.ws, timeout_s=self._close_timeout_s)
         self._emit(
             ev.conversation_closed(reason=ev.REASON_REQUESTED, close_timed_out=close_timed_out)
         )
@@ -329,14 +327,19 @@ class RealtimeClient:
         session = conversation.session
         while True:
             message: str | bytes | None
+            failure: str | None = None
             try:
                 message = await conversation.ws.recv()
             except ConnectionClosed:
                 message = None
+            except Exception as exc:  # a read error also ends the conversation (§4)
+                message, failure = None, f"failed to read websocket message: {_describe(exc)}"
             async with conversation.lock:
                 if not conversation.active:
                     return
-                if message is None:
+                if failure is not None:
+                    step = Step(events=(ev.realtime_error(failure),), stop=True)
+                elif message is None:
                     step = session.transport_closed()
                 elif isinstance(message, str):
                     step = session.receive_text(message)

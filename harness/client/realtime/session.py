@@ -99,9 +99,7 @@ class RealtimeSession:
         self.mode = normalized_mode(kind, mode)
         self.instructions = instructions
         self.profile = profile
-        self.transcript = TranscriptAccumulator(
-            attach=kind in profile.handoff_transcript_versions
-        )
+        self.transcript = TranscriptAccumulator(attach=kind in profile.handoff_transcript_versions)
         self.response_in_progress = False
         self.pending_response_create = False
         self.output_audio: OutputAudio | None = None

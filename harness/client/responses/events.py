@@ -138,4 +138,8 @@ def telemetry_ws_connect(
 
 
 def telemetry_events(*, transport: str, counts: Mapping[str, int]) -> dict[str, Any]:
-    return {"type": "telemetry.events", "transport": transport, "counts": dict(sorted(counts.items()))}
+    return {
+        "type": "telemetry.events",
+        "transport": transport,
+        "counts": dict(sorted(counts.items())),
+    }

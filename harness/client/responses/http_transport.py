@@ -135,7 +135,9 @@ class HttpTransport:
         self._telemetry(attempt, status, started, error.message)
         return error
 
-    def _telemetry(self, attempt: int, status: int | None, started: float, error: str | None) -> None:
+    def _telemetry(
+        self, attempt: int, status: int | None, started: float, error: str | None
+    ) -> None:
         self._emit(
             events.telemetry_request(
                 transport="http",

@@ -76,7 +76,7 @@ def parse_rate_limit_event(event: Mapping[str, Any]) -> RateLimitSnapshot | None
             secondary = _event_window(details.get("secondary"))
         except ValueError:
             return None
-    credits = None
+    credit_snapshot = None
     raw_credits = event.get("credits")
     if raw_credits is not None:
         if not (
@@ -86,7 +86,7 @@ def parse_rate_limit_event(event: Mapping[str, Any]) -> RateLimitSnapshot | None
             and isinstance(raw_credits.get("balance"), str | None)
         ):
             return None
-        credits = CreditsSnapshot(
+        credit_snapshot = CreditsSnapshot(
             has_credits=raw_credits["has_credits"],
             unlimited=raw_credits["unlimited"],
             balance=raw_credits.get("balance"),
@@ -97,7 +97,7 @@ def parse_rate_limit_event(event: Mapping[str, Any]) -> RateLimitSnapshot | None
         limit_id=_normalize_limit_id(limit) if isinstance(limit, str) else "codex",
         primary=primary,
         secondary=secondary,
-        credits=credits,
+        credits=credit_snapshot,
         plan_type=plan_type if isinstance(plan_type, str) else None,
     )
 

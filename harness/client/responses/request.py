@@ -55,7 +55,9 @@ def turn_metadata_json(turn_id: str, extra: Mapping[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def build_body(cfg: ClientConfig, input_items: Sequence[Any], *, prompt_cache_key: str) -> dict[str, Any]:
+def build_body(
+    cfg: ClientConfig, input_items: Sequence[Any], *, prompt_cache_key: str
+) -> dict[str, Any]:
     """`ResponsesApiRequest` (§1.3); `instructions` is omitted when empty."""
     body: dict[str, Any] = {"model": cfg.model}
     if cfg.instructions:
@@ -97,7 +99,9 @@ def build_ws_create(
     return frame
 
 
-def build_ws_append(input_items: Sequence[Any], client_metadata: Mapping[str, str] | None) -> dict[str, Any]:
+def build_ws_append(
+    input_items: Sequence[Any], client_metadata: Mapping[str, str] | None
+) -> dict[str, Any]:
     """`response.append` (v1 only): just the new items (§1.4)."""
     frame: dict[str, Any] = {"type": "response.append", "input": list(input_items)}
     if client_metadata:

@@ -122,7 +122,9 @@ class Sampler:
             items = processor.eof()
         except StreamReadError as exc:
             items = processor.fail(str(exc))
-        return _deliver(items, hooks) or Outcome(error=ApiError(kind="stream", message="stream ended"))
+        return _deliver(items, hooks) or Outcome(
+            error=ApiError(kind="stream", message="stream ended")
+        )
 
     # -- websocket --------------------------------------------------------------------
 
@@ -150,7 +152,11 @@ class Sampler:
                 error=_telemetry_error(opened) if failed else None))  # fmt: skip
             if not failed:
                 break
-            if opened.kind == "http" and opened.status == 401 and await self._auth.recover_unauthorized():
+            if (
+                opened.kind == "http"
+                and opened.status == 401
+                and await self._auth.recover_unauthorized()
+            ):
                 continue
             return opened
         state = opened.handshake_headers.turn_state()

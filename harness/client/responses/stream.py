@@ -247,7 +247,9 @@ _ITEM_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
 def _valid_item(item: object) -> bool:
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         return False
-    return all(isinstance(item.get(name), kind) for name, kind in _ITEM_FIELDS.get(item["type"], ()))
+    return all(
+        isinstance(item.get(name), kind) for name, kind in _ITEM_FIELDS.get(item["type"], ())
+    )
 
 
 def _parse_completed(response: object, event: Mapping[str, Any], *, via_done: bool) -> Completed:

@@ -41,7 +41,9 @@ class WsIdle:
 class WsConnection:
     """One open socket plus the headers of its handshake response."""
 
-    def __init__(self, ws: ClientConnection, *, handshake_headers: Headers, duration_ms: float) -> None:
+    def __init__(
+        self, ws: ClientConnection, *, handshake_headers: Headers, duration_ms: float
+    ) -> None:
         self._ws = ws
         self.handshake_headers = handshake_headers
         self.connect_duration_ms = duration_ms

@@ -6,7 +6,12 @@ import pytest
 
 from harness.client.realtime.config import RealtimeConfig
 from harness.client.realtime.kinds import SessionKind, SessionMode
-from harness.client.realtime.profile import PRESETS, RealtimeProfile, V2SessionShape, resolve_profile
+from harness.client.realtime.profile import (
+    PRESETS,
+    RealtimeProfile,
+    V2SessionShape,
+    resolve_profile,
+)
 
 
 def test_defaults_are_rc_v1_conversational():
@@ -20,15 +25,24 @@ def test_defaults_are_rc_v1_conversational():
 
 
 def test_v1_transcription_becomes_conversational():
-    assert RealtimeConfig.from_mapping({"version": "v1", "type": "transcription"}).mode is SessionMode.CONVERSATIONAL
-    assert RealtimeConfig.from_mapping({"version": "v2", "type": "transcription"}).mode is SessionMode.TRANSCRIPTION
+    assert (
+        RealtimeConfig.from_mapping({"version": "v1", "type": "transcription"}).mode
+        is SessionMode.CONVERSATIONAL
+    )
+    assert (
+        RealtimeConfig.from_mapping({"version": "v2", "type": "transcription"}).mode
+        is SessionMode.TRANSCRIPTION
+    )
 
 
 def test_later_profile_defaults_version_and_model():
     cfg = RealtimeConfig.from_mapping({"profile": "later"})
     assert cfg.kind is SessionKind.V2
     assert cfg.model == "gpt-realtime-1.5"
-    assert RealtimeConfig.from_mapping({"profile": "later", "model": "m", "version": "v1"}).model == "m"
+    assert (
+        RealtimeConfig.from_mapping({"profile": "later", "model": "m", "version": "v1"}).model
+        == "m"
+    )
 
 
 def test_profile_object_overrides_single_settings():
@@ -68,7 +82,14 @@ def test_bad_profiles(value, message):
 
 @pytest.mark.parametrize(
     "config",
-    [{"version": "v3"}, {"type": "other"}, {"close_timeout_ms": 0}, {"close_timeout_ms": True}, {"model": 3}, {"headers": []}],
+    [
+        {"version": "v3"},
+        {"type": "other"},
+        {"close_timeout_ms": 0},
+        {"close_timeout_ms": True},
+        {"model": 3},
+        {"headers": []},
+    ],
 )
 def test_bad_values(config):
     with pytest.raises(ValueError):

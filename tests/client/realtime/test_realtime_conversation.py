@@ -12,8 +12,10 @@ import hashlib
 import json
 import time
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -22,6 +24,11 @@ from harness.client.realtime import RealtimeClient
 WAIT_S = 5.0
 PREFIX = '"Agent Final Message":\n\n'
 RESPONSE_CREATE = {"type": "response.create"}
+EVENT_SCHEMA = Draft202012Validator(
+    json.loads(
+        (Path(__file__).resolve().parents[3] / "schemas/events/realtime.schema.json").read_text()
+    )
+)
 
 
 # --- harness: fake server, event log ------------------------------------------------------
@@ -110,6 +117,10 @@ class EventLog:
 
     def __call__(self, event: dict[str, Any]) -> None:
         json.dumps(event)  # events must be plain JSON
+        if event["type"] == "error":  # the common runtime error event
+            assert set(event) == {"type", "message"}
+        else:
+            EVENT_SCHEMA.validate(event)
         self.events.append(event)
         self._changed.set()
 
@@ -132,7 +143,9 @@ def client_for(base_url: str, log: EventLog, **config: Any) -> RealtimeClient:
 
 async def started(server: FakeServer, log: EventLog, client: RealtimeClient, **args: Any) -> Peer:
     """Start, check the started event, return the server side with its session.update read."""
-    await client.handle("realtime.start", {"prompt": "backend prompt", "session_id": "sess_1", **args})
+    await client.handle(
+        "realtime.start", {"prompt": "backend prompt", "session_id": "sess_1", **args}
+    )
     peer = await server.next_peer()
     assert (await peer.next_frame())["type"] == "session.update"
     event = await log.next()
@@ -155,8 +168,12 @@ def test_v1_start_handshake_and_session_update():
     async def scenario():
         log = EventLog()
         async with FakeServer() as server:
-            client = client_for(server.base_url, log, model="realtime-test-model", headers={"X-Extra": "1"})
-            await client.handle("realtime.start", {"prompt": "backend prompt", "session_id": "sess_1"})
+            client = client_for(
+                server.base_url, log, model="realtime-test-model", headers={"X-Extra": "1"}
+            )
+            await client.handle(
+                "realtime.start", {"prompt": "backend prompt", "session_id": "sess_1"}
+            )
             peer = await server.next_peer()
             assert peer.path == "/v1/realtime?intent=quicksilver&model=realtime-test-model"
             headers = peer.headers
@@ -177,7 +194,11 @@ def test_v1_start_handshake_and_session_update():
                     },
                 },
             }
-            assert await log.next() == {"type": "conversation.started", "session_id": "sess_1", "version": "v1"}
+            assert await log.next() == {
+                "type": "conversation.started",
+                "session_id": "sess_1",
+                "version": "v1",
+            }
             await client.aclose()
             await peer.wait_ended()
             log.assert_drained()
@@ -198,7 +219,11 @@ def test_v1_text_and_audio_frames():
             )
             assert await peer.next_frame() == {
                 "type": "conversation.item.create",
-                "item": {"type": "message", "role": "user", "content": [{"type": "text", "text": "hello"}]},
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "text", "text": "hello"}],
+                },
             }
             # v1 text gets no response.create: the next frame is the audio.
             assert await peer.next_frame() == {"type": "input_audio_buffer.append", "audio": "AAAA"}
@@ -232,13 +257,25 @@ def test_server_events_are_reported_in_order():
         async with FakeServer() as server:
             client = client_for(server.base_url, log)
             peer = await started(server, log, client)
-            await peer.send({"type": "session.updated", "session": {"id": "sess_srv", "instructions": "backend prompt"}})
+            await peer.send(
+                {
+                    "type": "session.updated",
+                    "session": {"id": "sess_srv", "instructions": "backend prompt"},
+                }
+            )
             await peer.send({"type": "not.a.known.event"})
             await peer.ws.send("{not json")
             await peer.send(
-                {"type": "conversation.output_audio.delta", "delta": "AAAA", "sample_rate": 24000, "channels": 1}
+                {
+                    "type": "conversation.output_audio.delta",
+                    "delta": "AAAA",
+                    "sample_rate": 24000,
+                    "channels": 1,
+                }
             )
-            await peer.send({"type": "conversation.item.added", "item": {"id": "item_1", "type": "message"}})
+            await peer.send(
+                {"type": "conversation.item.added", "item": {"id": "item_1", "type": "message"}}
+            )
             await peer.send({"type": "conversation.item.done", "item": {"id": "item_1"}})
             assert await log.next() == {
                 "type": "realtime.session_updated",
@@ -251,7 +288,10 @@ def test_server_events_are_reported_in_order():
                 "sample_rate": 24000,
                 "num_channels": 1,
             }
-            assert await log.next() == {"type": "realtime.item_added", "item": {"id": "item_1", "type": "message"}}
+            assert await log.next() == {
+                "type": "realtime.item_added",
+                "item": {"id": "item_1", "type": "message"},
+            }
             assert await log.next() == {"type": "realtime.item_done", "item_id": "item_1"}
             await client.aclose()
             log.assert_drained()
@@ -277,7 +317,9 @@ def test_v2_conversational_session_and_deferred_response_create():
             assert event["session_id"]  # generated when neither the op nor the config names one
 
             await client.handle("realtime.text", {"text": "one"})
-            assert (await peer.next_frame())["item"]["content"] == [{"type": "input_text", "text": "one"}]
+            assert (await peer.next_frame())["item"]["content"] == [
+                {"type": "input_text", "text": "one"}
+            ]
             assert await peer.next_frame() == RESPONSE_CREATE
 
             created = {"type": "response.created", "response": {"id": "resp_1"}}
@@ -307,7 +349,10 @@ def test_v2_transcription_session_update():
             assert peer.path == "/v1/realtime?model=m"
             assert await peer.next_frame() == {
                 "type": "session.update",
-                "session": {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}}},
+                "session": {
+                    "type": "transcription",
+                    "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}},
+                },
             }
             await client.aclose()
 
@@ -334,8 +379,14 @@ def test_v1_handoff_transcript_and_immediate_appends():
                 }
             )
             for delta in ("delegate ", "now"):
-                assert await log.next() == {"type": "realtime.input_transcript_delta", "delta": delta}
-            assert await log.next() == {"type": "realtime.output_transcript_delta", "delta": "working"}
+                assert await log.next() == {
+                    "type": "realtime.input_transcript_delta",
+                    "delta": delta,
+                }
+            assert await log.next() == {
+                "type": "realtime.output_transcript_delta",
+                "delta": "working",
+            }
             assert await log.next() == {
                 "type": "realtime.handoff_requested",
                 "handoff_id": "handoff_1",
@@ -358,7 +409,12 @@ def test_v1_handoff_transcript_and_immediate_appends():
             await client.handle("realtime.handoff_output", {"text": "after the turn"})
             # The second handoff gets a fresh (cleared) transcript.
             await peer.send(
-                {"type": "conversation.handoff.requested", "handoff_id": "h2", "item_id": "i3", "input_transcript": ""}
+                {
+                    "type": "conversation.handoff.requested",
+                    "handoff_id": "h2",
+                    "item_id": "i3",
+                    "input_transcript": "",
+                }
             )
             assert (await log.next())["active_transcript"] == []
             await client.handle("realtime.text", {"text": "marker"})
@@ -374,7 +430,9 @@ def test_v2_handoff_final_tool_call_deferred_while_response_runs():
         async with FakeServer() as server:
             client = client_for(server.base_url, log, version="v2")
             peer = await started(server, log, client)
-            await peer.send({"type": "conversation.item.input_audio_transcription.delta", "delta": "do it"})
+            await peer.send(
+                {"type": "conversation.item.input_audio_transcription.delta", "delta": "do it"}
+            )
             await peer.send(
                 {
                     "type": "conversation.item.done",
@@ -403,7 +461,11 @@ def test_v2_handoff_final_tool_call_deferred_while_response_runs():
             await client.handle("realtime.turn_complete", {})
             assert await peer.next_frame() == {
                 "type": "conversation.item.create",
-                "item": {"type": "function_call_output", "call_id": "call_1", "output": PREFIX + "delegated result"},
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": "call_1",
+                    "output": PREFIX + "delegated result",
+                },
             }
             await asyncio.sleep(0.05)
             peer.assert_no_frame()
@@ -423,7 +485,9 @@ def test_v2_active_response_error_is_swallowed():
             await peer.send(
                 {
                     "type": "error",
-                    "error": {"message": "Conversation already has an active response in progress: resp_1"},
+                    "error": {
+                        "message": "Conversation already has an active response in progress: resp_1"
+                    },
                 }
             )
             await peer.send({"type": "response.done", "response": {"id": "resp_1"}})
@@ -442,7 +506,9 @@ def test_v2_barge_in_truncate():
             client = client_for(server.base_url, log, version="v2")
             peer = await started(server, log, client)
             for _ in range(2):
-                await peer.send({"type": "response.output_audio.delta", "delta": pcm(2400), "item_id": "item_a"})
+                await peer.send(
+                    {"type": "response.output_audio.delta", "delta": pcm(2400), "item_id": "item_a"}
+                )
             await peer.send({"type": "input_audio_buffer.speech_started", "item_id": "item_a"})
             assert await peer.next_frame() == {
                 "type": "conversation.item.truncate",
@@ -476,7 +542,11 @@ def test_second_start_replaces_the_conversation():
             await client.handle("realtime.start", {"prompt": "second", "session_id": "sess_2"})
             second = await server.next_peer()
             assert (await second.next_frame())["session"]["instructions"] == "second"
-            assert await log.next() == {"type": "conversation.started", "session_id": "sess_2", "version": "v1"}
+            assert await log.next() == {
+                "type": "conversation.started",
+                "session_id": "sess_2",
+                "version": "v1",
+            }
             await first.wait_ended()
             assert first.close_code == 1006  # dropped without a close handshake, as Codex does
             # Events of the old socket are no longer reported; the new one works.
@@ -496,7 +566,10 @@ def test_binary_frame_ends_conversation():
             client = client_for(server.base_url, log)
             peer = await started(server, log, client)
             await peer.ws.send(b"\x00\x01")
-            assert await log.next() == {"type": "realtime.error", "message": "unexpected binary realtime websocket event"}
+            assert await log.next() == {
+                "type": "realtime.error",
+                "message": "unexpected binary realtime websocket event",
+            }
             assert await log.next() == {"type": "conversation.closed", "reason": "transport_closed"}
             await peer.wait_ended()
             assert peer.close_code == 1000
@@ -513,7 +586,12 @@ def test_server_error_event_ends_conversation():
         async with FakeServer() as server:
             client = client_for(server.base_url, log)
             peer = await started(server, log, client)
-            await peer.send({"type": "error", "error": {"type": "invalid_request_error", "message": "bad session"}})
+            await peer.send(
+                {
+                    "type": "error",
+                    "error": {"type": "invalid_request_error", "message": "bad session"},
+                }
+            )
             assert await log.next() == {"type": "realtime.error", "message": "bad session"}
             assert await log.next() == {"type": "conversation.closed", "reason": "transport_closed"}
             await client.aclose()
@@ -528,7 +606,10 @@ def test_server_close_reports_error_then_transport_closed():
             client = client_for(server.base_url, log)
             peer = await started(server, log, client)
             await peer.ws.close()
-            assert await log.next() == {"type": "realtime.error", "message": "realtime websocket connection is closed"}
+            assert await log.next() == {
+                "type": "realtime.error",
+                "message": "realtime websocket connection is closed",
+            }
             assert await log.next() == {"type": "conversation.closed", "reason": "transport_closed"}
             await client.handle("realtime.close", {})
             assert await log.next() == {"type": "conversation.closed", "reason": "requested"}
@@ -630,7 +711,11 @@ def test_close_against_stalled_server_is_bounded():
                 await client.handle("realtime.close", {})
             elapsed = time.monotonic() - began
             assert 0.15 <= elapsed < 1.0, elapsed
-            assert await log.next() == {"type": "conversation.closed", "reason": "requested", "close_timed_out": True}
+            assert await log.next() == {
+                "type": "conversation.closed",
+                "reason": "requested",
+                "close_timed_out": True,
+            }
             async with asyncio.timeout(WAIT_S):
                 await server.eof.wait()  # the TCP connection was dropped
             # The client sent its session.update, then a close frame (1000), then dropped TCP.
@@ -695,7 +780,9 @@ def test_missing_api_key_reports_error_without_connecting():
         async with FakeServer() as server:
             client = RealtimeClient(base_url=server.base_url, config={"bearer_token": ""}, emit=log)
             await client.handle("realtime.start", {"prompt": "p"})
-            assert log.events == [{"type": "realtime.error", "message": "realtime conversation requires API key auth"}]
+            assert log.events == [
+                {"type": "realtime.error", "message": "realtime conversation requires API key auth"}
+            ]
             assert server.accepted == 0
             await client.aclose()
 
@@ -722,7 +809,9 @@ def test_unsupported_scheme_reports_error():
         log = EventLog()
         client = client_for("ftp://127.0.0.1:9", log)
         await client.handle("realtime.start", {})
-        assert log.events == [{"type": "realtime.error", "message": "unsupported realtime api_url scheme: ftp"}]
+        assert log.events == [
+            {"type": "realtime.error", "message": "unsupported realtime api_url scheme: ftp"}
+        ]
         await client.aclose()
 
     run(scenario)

@@ -74,7 +74,11 @@ def test_provider_cannot_override_authorization_but_beats_default_originator():
 
 @pytest.mark.parametrize(
     ("preset", "kind", "expected"),
-    [("r-c", SessionKind.V1, None), ("later", SessionKind.V1, "quicksilver=v1"), ("later", SessionKind.V2, None)],
+    [
+        ("r-c", SessionKind.V1, None),
+        ("later", SessionKind.V1, "quicksilver=v1"),
+        ("later", SessionKind.V2, None),
+    ],
 )
 def test_alpha_header_per_profile(preset, kind, expected):
     headers = handshake_headers(

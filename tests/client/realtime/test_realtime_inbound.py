@@ -57,7 +57,12 @@ RESPONSE_DONE = {"type": "response.done", "response": {"id": "resp_1", "output":
         ({"type": "session.updated", "session": {"id": "sess_1"}}, SessionUpdated("sess_1")),
         ({"type": "session.updated", "session": {"instructions": "no id"}}, None),
         (
-            {"type": "conversation.output_audio.delta", "delta": "AAA=", "sample_rate": 24000, "channels": 1},
+            {
+                "type": "conversation.output_audio.delta",
+                "delta": "AAA=",
+                "sample_rate": 24000,
+                "channels": 1,
+            },
             AudioOut("AAA=", 24000, 1),
         ),
         (
@@ -73,9 +78,15 @@ RESPONSE_DONE = {"type": "response.done", "response": {"id": "resp_1", "output":
         ),
         ({"type": "conversation.output_audio.delta", "delta": "AAA=", "channels": 1}, None),
         ({"type": "conversation.output_audio.delta", "delta": "AAA=", "sample_rate": 24000}, None),
-        ({"type": "conversation.input_transcript.delta", "delta": "hel"}, InputTranscriptDelta("hel")),
+        (
+            {"type": "conversation.input_transcript.delta", "delta": "hel"},
+            InputTranscriptDelta("hel"),
+        ),
         ({"type": "conversation.input_transcript.delta"}, None),
-        ({"type": "conversation.output_transcript.delta", "delta": "lo"}, OutputTranscriptDelta("lo")),
+        (
+            {"type": "conversation.output_transcript.delta", "delta": "lo"},
+            OutputTranscriptDelta("lo"),
+        ),
         ({"type": "conversation.item.added", "item": {"id": "i1"}}, ItemAdded({"id": "i1"})),
         ({"type": "conversation.item.added"}, None),
         ({"type": "conversation.item.done", "item": {"id": "i1"}}, ItemDone("i1")),
@@ -125,11 +136,17 @@ def test_v1_parse(frame, expected):
             InputTranscriptDelta("he"),
         ),
         (
-            {"type": "conversation.item.input_audio_transcription.completed", "transcript": "hello"},
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "transcript": "hello",
+            },
             InputTranscriptDelta("hello"),
         ),
         ({"type": "response.output_text.delta", "delta": "a"}, OutputTranscriptDelta("a")),
-        ({"type": "response.output_audio_transcript.delta", "delta": "b"}, OutputTranscriptDelta("b")),
+        (
+            {"type": "response.output_audio_transcript.delta", "delta": "b"},
+            OutputTranscriptDelta("b"),
+        ),
         ({"type": "input_audio_buffer.speech_started", "item_id": "u1"}, SpeechStarted("u1")),
         ({"type": "input_audio_buffer.speech_started"}, SpeechStarted(None)),
         ({"type": "conversation.item.added", "item": {"id": "x"}}, ItemAdded({"id": "x"})),
@@ -139,7 +156,10 @@ def test_v1_parse(frame, expected):
             HandoffRequested("call_1", "item_1", "delegate now"),
         ),
         (
-            {"type": "conversation.item.done", "item": {"type": "function_call", "name": "codex", "id": "only_id"}},
+            {
+                "type": "conversation.item.done",
+                "item": {"type": "function_call", "name": "codex", "id": "only_id"},
+            },
             HandoffRequested("only_id", "only_id", ""),
         ),
         (
@@ -149,7 +169,10 @@ def test_v1_parse(frame, expected):
         (RESPONSE_CREATED, ItemAdded(RESPONSE_CREATED)),
         (RESPONSE_DONE, ItemAdded(RESPONSE_DONE)),
         (
-            {"type": "response.done", "response": {"id": "r", "output": [{"type": "message"}, CODEX_CALL]}},
+            {
+                "type": "response.done",
+                "response": {"id": "r", "output": [{"type": "message"}, CODEX_CALL]},
+            },
             HandoffRequested("call_1", "item_1", "delegate now"),
         ),
         ({"type": "response.cancelled", "response": {"id": "resp_9"}}, ResponseCancelled("resp_9")),
@@ -157,7 +180,15 @@ def test_v1_parse(frame, expected):
         ({"type": "response.cancelled"}, ResponseCancelled(None)),
         ({"type": "error", "error": {"message": "bad"}}, ServerError("bad")),
         # v1-only types are ignored by the v2 parser.
-        ({"type": "conversation.handoff.requested", "handoff_id": "h", "item_id": "i", "input_transcript": "t"}, None),
+        (
+            {
+                "type": "conversation.handoff.requested",
+                "handoff_id": "h",
+                "item_id": "i",
+                "input_transcript": "t",
+            },
+            None,
+        ),
         ({"type": "conversation.input_transcript.delta", "delta": "x"}, None),
     ],
 )
@@ -166,13 +197,18 @@ def test_v2_parse(frame, expected):
 
 
 def test_v2_tool_name_follows_profile():
-    later_call = {"type": "conversation.item.done", "item": {**CODEX_CALL, "name": "background_agent"}}
+    later_call = {
+        "type": "conversation.item.done",
+        "item": {**CODEX_CALL, "name": "background_agent"},
+    }
     assert v2(later_call, PRESETS["later"]) == HandoffRequested("call_1", "item_1", "delegate now")
     assert v2(later_call) == ItemDone("item_1")
 
 
 @pytest.mark.parametrize("kind", list(SessionKind))
-@pytest.mark.parametrize("payload", ["not json", "[1,2]", '"text"', "{}", '{"type": 3}', '{"type":"unknown.event"}'])
+@pytest.mark.parametrize(
+    "payload", ["not json", "[1,2]", '"text"', "{}", '{"type": 3}', '{"type":"unknown.event"}']
+)
 def test_unparseable_frames_are_skipped(kind, payload):
     assert parse_event(payload, kind=kind, profile=RC) is None
 
@@ -197,7 +233,11 @@ def test_extract_input_transcript(arguments, expected):
 
 def test_accumulator_reference_example_attaches_and_clears():
     acc = TranscriptAccumulator(attach=True)
-    for event in (InputTranscriptDelta("delegate "), InputTranscriptDelta("now"), OutputTranscriptDelta("working")):
+    for event in (
+        InputTranscriptDelta("delegate "),
+        InputTranscriptDelta("now"),
+        OutputTranscriptDelta("working"),
+    ):
         assert acc.observe(event) == event
     handoff = acc.observe(HandoffRequested("handoff_1", "item_2", "delegate now"))
     assert handoff.active_transcript == (

@@ -42,7 +42,10 @@ V1_SESSION_UPDATE = {
 }
 TRANSCRIPTION_SESSION_UPDATE = {
     "type": "session.update",
-    "session": {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}}},
+    "session": {
+        "type": "transcription",
+        "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}},
+    },
 }
 
 
@@ -66,7 +69,10 @@ def test_v2_conversational_session_update_ra_minimal():
     assert session == {
         "type": "realtime",
         "instructions": "backend prompt",
-        "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}, "output": {"voice": "alloy"}},
+        "audio": {
+            "input": {"format": {"type": "audio/pcm", "rate": 24000}},
+            "output": {"voice": "alloy"},
+        },
         "tools": [
             {
                 "type": "function",
@@ -75,7 +81,10 @@ def test_v2_conversational_session_update_ra_minimal():
                 "parameters": {
                     "type": "object",
                     "properties": {
-                        "prompt": {"type": "string", "description": "Prompt text for the delegated Codex task."}
+                        "prompt": {
+                            "type": "string",
+                            "description": "Prompt text for the delegated Codex task.",
+                        }
                     },
                     "required": ["prompt"],
                     "additionalProperties": False,
@@ -89,12 +98,16 @@ def test_later_profile_renames_tool_and_v1_voice():
     v2 = update(V2, SessionMode.CONVERSATIONAL, PRESETS["later"])["session"]
     assert v2["tools"][0]["name"] == "background_agent"
     assert v2["audio"]["output"]["voice"] == "marin"
-    assert update(V1, SessionMode.CONVERSATIONAL, PRESETS["later"])["session"]["audio"]["output"] == {"voice": "cove"}
+    assert update(V1, SessionMode.CONVERSATIONAL, PRESETS["later"])["session"]["audio"][
+        "output"
+    ] == {"voice": "cove"}
 
 
 def test_profile_override_changes_voice_only():
     profile = resolve_profile({"preset": "r-a", "v2_voice": "marin"})
-    assert update(V2, SessionMode.CONVERSATIONAL, profile)["session"]["audio"]["output"] == {"voice": "marin"}
+    assert update(V2, SessionMode.CONVERSATIONAL, profile)["session"]["audio"]["output"] == {
+        "voice": "marin"
+    }
 
 
 @pytest.mark.parametrize("preset", ["r-a", "r-c", "later"])
@@ -111,7 +124,11 @@ def test_audio_append_sends_only_data():
 def test_text_item(kind, content_type):
     assert outbound.text_item("hello", kind=kind) == {
         "type": "conversation.item.create",
-        "item": {"type": "message", "role": "user", "content": [{"type": content_type, "text": "hello"}]},
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": content_type, "text": "hello"}],
+        },
     }
 
 

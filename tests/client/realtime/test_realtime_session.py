@@ -19,7 +19,13 @@ RESPONSE_CREATED = {"type": "response.created", "response": {"id": "resp_1"}}
 RESPONSE_DONE = {"type": "response.done", "response": {"id": "resp_1", "output": []}}
 CODEX_CALL_DONE = {
     "type": "conversation.item.done",
-    "item": {"type": "function_call", "name": "codex", "call_id": "call_1", "id": "item_1", "arguments": '{"prompt":"go"}'},
+    "item": {
+        "type": "function_call",
+        "name": "codex",
+        "call_id": "call_1",
+        "id": "item_1",
+        "arguments": '{"prompt":"go"}',
+    },
 }
 
 
@@ -38,7 +44,11 @@ def pcm(num_samples, channels=1):
 def user_text(text, content_type):
     return {
         "type": "conversation.item.create",
-        "item": {"type": "message", "role": "user", "content": [{"type": content_type, "text": text}]},
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": content_type, "text": text}],
+        },
     }
 
 
@@ -60,7 +70,9 @@ def test_v1_text_has_no_response_create():
 
 
 def test_v2_text_then_response_create():
-    assert make(SessionKind.V2).send_text("hi") == Step(frames=(user_text("hi", "input_text"), RESPONSE_CREATE))
+    assert make(SessionKind.V2).send_text("hi") == Step(
+        frames=(user_text("hi", "input_text"), RESPONSE_CREATE)
+    )
 
 
 def test_v2_text_during_response_defers_create_until_done():
@@ -84,12 +96,18 @@ def test_response_cancelled_flushes_on_v2():
     feed(session, RESPONSE_CREATED)
     session.send_text("x")
     step = feed(session, {"type": "response.cancelled", "response": {"id": "resp_1"}})
-    assert step == Step(frames=(RESPONSE_CREATE,), events=({"type": "realtime.response_cancelled", "response_id": "resp_1"},))
+    assert step == Step(
+        frames=(RESPONSE_CREATE,),
+        events=({"type": "realtime.response_cancelled", "response_id": "resp_1"},),
+    )
 
 
 def test_active_response_error_is_swallowed_and_retried():
     session = make(SessionKind.V2)
-    error = {"type": "error", "error": {"message": "Conversation already has an active response in progress: resp_1"}}
+    error = {
+        "type": "error",
+        "error": {"message": "Conversation already has an active response in progress: resp_1"},
+    }
     assert feed(session, error) == Step()
     assert session.response_in_progress
     assert session.pending_response_create
@@ -112,10 +130,14 @@ def test_other_error_is_forwarded_and_stops(kind):
 def test_binary_and_close_stop_with_reference_messages(kind):
     session = make(kind)
     assert session.receive_binary() == Step(
-        events=({"type": "realtime.error", "message": "unexpected binary realtime websocket event"},), stop=True
+        events=(
+            {"type": "realtime.error", "message": "unexpected binary realtime websocket event"},
+        ),
+        stop=True,
     )
     assert session.transport_closed() == Step(
-        events=({"type": "realtime.error", "message": "realtime websocket connection is closed"},), stop=True
+        events=({"type": "realtime.error", "message": "realtime websocket connection is closed"},),
+        stop=True,
     )
 
 
@@ -141,7 +163,12 @@ def test_audio_duration_ms(frame, expected):
 
 
 def audio_delta(item_id, samples, **extra):
-    return {"type": "response.output_audio.delta", "delta": pcm(samples), "item_id": item_id, **extra}
+    return {
+        "type": "response.output_audio.delta",
+        "delta": pcm(samples),
+        "item_id": item_id,
+        **extra,
+    }
 
 
 def test_barge_in_truncates_accumulated_audio():
@@ -151,7 +178,12 @@ def test_barge_in_truncates_accumulated_audio():
     assert session.output_audio == OutputAudio("item_a", 150)
     step = feed(session, {"type": "input_audio_buffer.speech_started", "item_id": "item_a"})
     assert step.frames == (
-        {"type": "conversation.item.truncate", "item_id": "item_a", "content_index": 0, "audio_end_ms": 150},
+        {
+            "type": "conversation.item.truncate",
+            "item_id": "item_a",
+            "content_index": 0,
+            "audio_end_ms": 150,
+        },
     )
     assert step.events == ({"type": "realtime.speech_started", "item_id": "item_a"},)
     assert session.output_audio is None
@@ -172,7 +204,10 @@ def test_new_item_restarts_audio_tracking_and_untracked_frames_are_ignored():
 def test_speech_for_other_item_sends_no_truncate_but_resets():
     session = make(SessionKind.V2)
     feed(session, audio_delta("item_a", 2400))
-    assert feed(session, {"type": "input_audio_buffer.speech_started", "item_id": "other"}).frames == ()
+    assert (
+        feed(session, {"type": "input_audio_buffer.speech_started", "item_id": "other"}).frames
+        == ()
+    )
     assert session.output_audio is None
 
 
@@ -186,7 +221,15 @@ def test_audio_state_reset(reset):
 
 def test_v1_never_truncates():
     session = make(SessionKind.V1)
-    feed(session, {"type": "conversation.output_audio.delta", "delta": pcm(2400), "sample_rate": 24000, "channels": 1})
+    feed(
+        session,
+        {
+            "type": "conversation.output_audio.delta",
+            "delta": pcm(2400),
+            "sample_rate": 24000,
+            "channels": 1,
+        },
+    )
     assert session.output_audio is None
     step = feed(session, {"type": "input_audio_buffer.speech_started"})
     assert step == Step()
@@ -195,7 +238,12 @@ def test_v1_never_truncates():
 def v1_handoff(session, handoff_id="handoff_1"):
     return feed(
         session,
-        {"type": "conversation.handoff.requested", "handoff_id": handoff_id, "item_id": "item_2", "input_transcript": "delegate now"},
+        {
+            "type": "conversation.handoff.requested",
+            "handoff_id": handoff_id,
+            "item_id": "item_2",
+            "input_transcript": "delegate now",
+        },
     )
 
 
@@ -210,7 +258,10 @@ def test_v1_handoff_attaches_transcript_and_appends_each_output():
             "handoff_id": "handoff_1",
             "item_id": "item_2",
             "input_transcript": "delegate now",
-            "active_transcript": [{"role": "user", "text": "delegate now"}, {"role": "assistant", "text": "working"}],
+            "active_transcript": [
+                {"role": "user", "text": "delegate now"},
+                {"role": "assistant", "text": "working"},
+            ],
         },
     )
     assert session.active_handoff == "handoff_1"
@@ -218,7 +269,11 @@ def test_v1_handoff_attaches_transcript_and_appends_each_output():
     assert v1_handoff(session, "handoff_2").events[0]["active_transcript"] == []
     for text in ("first", "second"):
         assert session.handoff_output(text).frames == (
-            {"type": "conversation.handoff.append", "handoff_id": "handoff_2", "output_text": PREFIX + text},
+            {
+                "type": "conversation.handoff.append",
+                "handoff_id": "handoff_2",
+                "output_text": PREFIX + text,
+            },
         )
     # The v1 handoff stays active across item.done, until the turn completes.
     feed(session, {"type": "conversation.item.done", "item": {"id": "item_2"}})
@@ -248,7 +303,11 @@ def test_v2_handoff_keeps_last_output_for_final_tool_call():
         frames=(
             {
                 "type": "conversation.item.create",
-                "item": {"type": "function_call_output", "call_id": "call_1", "output": PREFIX + "final answer"},
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": "call_1",
+                    "output": PREFIX + "final answer",
+                },
             },
             RESPONSE_CREATE,
         )
@@ -285,7 +344,9 @@ def test_profile_settings_change_handoff_behaviour():
     # R-A: no prefix, transcript on v2 handoffs too.
     session = make(SessionKind.V2, profile=PRESETS["r-a"])
     feed(session, {"type": "response.output_audio_transcript.delta", "delta": "ok"})
-    assert feed(session, CODEX_CALL_DONE).events[0]["active_transcript"] == [{"role": "assistant", "text": "ok"}]
+    assert feed(session, CODEX_CALL_DONE).events[0]["active_transcript"] == [
+        {"role": "assistant", "text": "ok"}
+    ]
     session.handoff_output("plain")
     assert session.turn_complete().frames[0]["item"]["output"] == "plain"
     # A single override on top of R-C.

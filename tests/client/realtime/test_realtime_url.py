@@ -15,7 +15,13 @@ PARAMS = {"trace": "1", "intent": "ignored"}
 @pytest.mark.parametrize(
     ("base_url", "version", "model", "params", "expected"),
     [
-        ("http://127.0.0.1:8011", V1, None, None, "ws://127.0.0.1:8011/v1/realtime?intent=quicksilver"),
+        (
+            "http://127.0.0.1:8011",
+            V1,
+            None,
+            None,
+            "ws://127.0.0.1:8011/v1/realtime?intent=quicksilver",
+        ),
         (
             "wss://example.com",
             V1,
@@ -62,7 +68,13 @@ PARAMS = {"trace": "1", "intent": "ignored"}
             None,
             "ws://127.0.0.1:9/v1/realtime?intent=quicksilver&model=realtime-test-model",
         ),
-        ("http://127.0.0.1:9", V2, "gpt-realtime-1.5", None, "ws://127.0.0.1:9/v1/realtime?model=gpt-realtime-1.5"),
+        (
+            "http://127.0.0.1:9",
+            V2,
+            "gpt-realtime-1.5",
+            None,
+            "ws://127.0.0.1:9/v1/realtime?model=gpt-realtime-1.5",
+        ),
     ],
 )
 def test_reference_urls(base_url, version, model, params, expected):
