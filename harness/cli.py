@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,9 +34,9 @@ def _err(text: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import pytest
-
-    pytest_args = [str(SUITE_MODULE), "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", "-q"]
+    # pytest runs in a fresh interpreter: this process has imported the plugin already,
+    # and pytest must import (and assertion-rewrite) it itself.
+    pytest_args = [sys.executable, "-m", "pytest", str(SUITE_MODULE), "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", "-q"]
     for spec in args.cases or []:
         pytest_args += ["--wireplay-cases", spec]
     if args.impl:
@@ -53,7 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.snapshot_update:
         pytest_args += ["--snapshot-update"]
     pytest_args += list(args.pytest_args or [])
-    return int(pytest.main(pytest_args))
+    return subprocess.call(pytest_args)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -7,8 +7,10 @@ and ``--snapshot-update`` rewrites exactly one small file per case.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from syrupy.data import Snapshot, SnapshotCollection
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 if TYPE_CHECKING:
@@ -27,7 +29,13 @@ def case_of_item(item: Any) -> Case:
 
 
 class CaseSnapshotExtension(SingleFileSnapshotExtension):
-    """JSONL text snapshots named by case id."""
+    """JSONL text snapshots stored as ``<case dir>/__snapshots__/<case-id>.jsonl``.
+
+    Syrupy relates snapshots to the test module that asserts them; here one suite
+    module asserts every case and each snapshot belongs to its case file instead.
+    The snapshot *name* stays syrupy's own (``test_case[<id>]``) so its bookkeeping
+    works, while the *file* is named by case id beside the case.
+    """
 
     _write_mode = WriteMode.TEXT
     file_extension = "jsonl"
@@ -37,5 +45,18 @@ class CaseSnapshotExtension(SingleFileSnapshotExtension):
         return str(case_of_item(test_location.item).snapshot_path.parent)
 
     @classmethod
-    def get_snapshot_name(cls, *, test_location: PyTestLocation, index: Any = 0) -> str:
+    def get_file_basename(cls, *, test_location: PyTestLocation, index: Any) -> str:
         return case_of_item(test_location.item).id
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location: PyTestLocation, index: Any = 0) -> str:
+        return f"{test_location.methodname}[{case_of_item(test_location.item).id}]"
+
+    @classmethod
+    def matches_test_location(cls, *, test_location: PyTestLocation, snapshot_location: str) -> bool:
+        return Path(snapshot_location).resolve() == case_of_item(test_location.item).snapshot_path.resolve()
+
+    def read_snapshot_collection(self, *, snapshot_location: str) -> SnapshotCollection:
+        collection = SnapshotCollection(location=snapshot_location)
+        collection.add(Snapshot(name=f"test_case[{Path(snapshot_location).stem}]"))
+        return collection

@@ -25,7 +25,7 @@ from harness.paths import SCHEMAS_DIR
 
 __all__ = ["load_case", "parse_case_text", "schema_registry"]
 
-_BASE = "https://wireplay.schemas.invalid/"
+_BASE = "https://wireplay.dev/schemas/"
 _RUNNER_STEPS = frozenset({"wait", "sleep"})
 
 
@@ -40,7 +40,7 @@ def schema_registry() -> Registry:
         if not isinstance(contents, dict) or "$schema" not in contents:
             continue
         uri = _BASE + path.relative_to(SCHEMAS_DIR).as_posix()
-        contents.setdefault("$id", uri)
+        contents["$id"] = uri  # canonical id = path under schemas/, whatever the file says
         registry = registry.with_resource(uri, Resource.from_contents(contents))
     return registry
 
