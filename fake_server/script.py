@@ -57,6 +57,7 @@ class SseStep:
     payload: Any = None
     repeat: int = 1
     path: str = ""
+    malformed: bool = False
 
     def encode(self) -> bytes:
         """Bytes this step writes to the stream (empty for sleep/mark)."""
@@ -117,6 +118,7 @@ class WsStep:
     repeat: int = 1
     timeout: float | None = None
     path: str = ""
+    malformed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ def _sse_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[SseStep,
     for i, step in enumerate(raw):
         repeat = int(step.get("repeat", 1))
         (op,) = [k for k in step if k not in _MODIFIERS]
-        steps.append(SseStep(op=op, payload=step[op], repeat=repeat, path=f"{path}[{i}]"))
+        steps.append(SseStep(op=op, payload=step[op], repeat=repeat, path=f"{path}[{i}]", malformed=bool(step.get("malformed"))))
     return tuple(steps)
 
 
@@ -214,6 +216,7 @@ def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[WsStep, .
                 repeat=repeat,
                 timeout=None if timeout is None else float(timeout),
                 path=f"{path}[{i}]",
+                malformed=bool(step.get("malformed")),
             )
         )
     return tuple(steps)

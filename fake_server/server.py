@@ -265,7 +265,7 @@ class FakeServer:
         target = event.target.decode("latin-1")
         split = urlsplit(target)
         headers_list = [[k.decode("latin-1").lower(), v.decode("latin-1")] for k, v in event.headers]
-        headers = {k: v for k, v in headers_list}
+        headers = dict(headers_list)
         websocket = headers.get("upgrade", "").lower() == "websocket"
         head = RequestHead(
             method=event.method.decode("latin-1"),

@@ -58,14 +58,14 @@ def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...],
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                dups.append((path + (key,), key_node.start_mark.line + 1))
+                dups.append(((*path, key), key_node.start_mark.line + 1))
             seen.add(key)
-            out[path + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, path + (key,), out, dups)
-            out[path + (key,)] = key_node.start_mark.line + 1
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _line_map(value_node, (*path, key), out, dups)
+            out[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, path + (i,), out, dups)
+            _line_map(item, (*path, i), out, dups)
 
 
 def field_path(path: Iterable[Any]) -> str:
@@ -91,7 +91,7 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
         extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         if extra:
             hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-            return path + (extra[0],), f"unknown field '{extra[0]}'{hint}"
+            return (*path, extra[0]), f"unknown field '{extra[0]}'{hint}"
     if v == "required":
         return path, f"missing required field {error.message.split(' is a required')[0]}"
     if v == "enum":
@@ -123,9 +123,9 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
         combos = [b.get("required", []) for b in error.validator_value.get("anyOf", [])]
         hit = next((c for c in combos if c and all(k in error.instance for k in c)), None)
         if hit is not None and len(hit) > 1:
-            return path + (hit[-1],), f"fields {' and '.join(repr(k) for k in hit)} cannot be used together"
+            return (*path, hit[-1]), f"fields {' and '.join(repr(k) for k in hit)} cannot be used together"
         if hit is not None:
-            return path + (hit[0],), f"field '{hit[0]}' is not allowed here"
+            return (*path, hit[0]), f"field '{hit[0]}' is not allowed here"
     if v == "maxProperties" and error.validator_value == 1 and isinstance(error.instance, dict):
         return path, f"a step does exactly one thing; got {', '.join(error.instance)} in one step (split them)"
     if v == "minItems":
@@ -187,13 +187,13 @@ def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], 
         base: tuple[Any, ...] = ("server", "exchanges", i)
         for kind in ("http", "websocket"):
             if kind in ex:
-                yield base + (kind,), ex[kind]
+                yield (*base, kind), ex[kind]
         if "expect" in ex:
-            yield base + ("expect",), ex["expect"]
+            yield (*base, "expect"), ex["expect"]
         for j, step in enumerate(ex.get("script", [])):
             for key in ("expect", "expect_close"):
                 if key in step:
-                    yield base + ("script", j, key), step[key]
+                    yield (*base, "script", j, key), step[key]
     expect = data.get("expect", {})
     for i, check in enumerate(expect.get("wire", [])):
         yield ("expect", "wire", i), check

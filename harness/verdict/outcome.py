@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Outcome"]
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What a case ended as, for one implementation."""
 
     PASS = "PASS"

@@ -33,7 +33,7 @@ def _request_view(record: Record) -> dict[str, Any]:
         "method": record.data["method"],
         "path": record.data["path"],
         "query": record.data.get("query", {}),
-        "headers": {k: v for k, v in record.data.get("headers", [])},
+        "headers": dict(record.data.get("headers", [])),
         "body": record.data.get("body"),
     }
 

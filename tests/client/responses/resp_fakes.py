@@ -107,12 +107,12 @@ class FakeHttpServer:
         self._server: asyncio.Server | None = None
         self._stop = asyncio.Event()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._port = 0
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/v1"
+        return f"http://127.0.0.1:{self._port}/v1"
 
     def posts(self) -> list[Seen]:
         return [r for r in self.requests if r.method == "POST"]
@@ -122,20 +122,18 @@ class FakeHttpServer:
 
     async def __aenter__(self) -> FakeHttpServer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self._stop.set()
         assert self._server is not None
         self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2):
-                await self._server.wait_closed()
+        await _finish(self._writers, self._tasks)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        self._tasks.add(asyncio.current_task())  # type: ignore[arg-type]
         try:
             while not self._stop.is_set():
                 if not await self._one(reader, writer):
@@ -188,6 +186,18 @@ class FakeHttpServer:
         return False
 
 
+async def _finish(writers: set[asyncio.StreamWriter], tasks: set[asyncio.Task[Any]]) -> None:
+    """Abort open sockets and wait (bounded) for every connection handler to end."""
+    for writer in list(writers):
+        writer.transport.abort()
+    pending = [t for t in tasks if not t.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=2)
+    for task in pending:
+        if not task.done():
+            task.cancel()
+
+
 async def _write_response(
     writer: asyncio.StreamWriter, status: int, headers: list[tuple[str, str]], body: bytes
 ) -> None:
@@ -218,11 +228,11 @@ class FakeWsServer:
         self._server: Any = None
         self._stop = asyncio.Event()
         self._scripts: dict[int, Conn] = {}
+        self._port = 0
 
     @property
     def base_url(self) -> str:
-        port = next(iter(self._server.sockets)).getsockname()[1]
-        return f"http://127.0.0.1:{port}/v1"
+        return f"http://127.0.0.1:{self._port}/v1"
 
     def frames(self, index: int = 0) -> list[dict[str, Any]]:
         return [json.loads(m) for m in self.connections[index]]
@@ -232,6 +242,7 @@ class FakeWsServer:
                                    process_request=self._process_request,
                                    process_response=self._process_response,
                                    ping_interval=None)  # fmt: skip
+        self._port = next(iter(self._server.sockets)).getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -286,27 +297,26 @@ class RawWsServer:
         self.closes_received = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._port = 0
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/v1"
+        return f"http://127.0.0.1:{self._port}/v1"
 
     async def __aenter__(self) -> RawWsServer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(2):
-                await self._server.wait_closed()
+        await _finish(self._writers, self._tasks)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        self._tasks.add(asyncio.current_task())  # type: ignore[arg-type]
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
             headers = {}
