@@ -42,7 +42,7 @@ SECRET_KEYS = frozenset(
     }
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+")
-_KEYLIKE = re.compile(r"\b(sk|rk|sess)-[A-Za-z0-9_\-]{6,}")
+_KEYLIKE = re.compile(r"\b(sk|rk)-[A-Za-z0-9_\-]{6,}")
 _JSON_SECRET = re.compile(
     r'("(?:' + "|".join(sorted(SECRET_KEYS)) + r')"\s*:\s*)"[^"]*"', re.IGNORECASE
 )

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,6 +326,10 @@ class RawWsServer:
                     k, v = line.split(":", 1)
                     headers[k.strip().lower()] = v.strip()
             self.handshakes.append(headers)
+            if "sec-websocket-key" not in headers:
+                writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+                return
             accept = base64.b64encode(
                 hashlib.sha1((headers["sec-websocket-key"] + WS_GUID).encode()).digest()
             ).decode()
@@ -380,9 +385,15 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.times: list[float] = []
 
     def __call__(self, event: dict[str, Any]) -> None:
         self.events.append(event)
+        self.times.append(time.monotonic())
+
+    def time_of(self, kind: str) -> float:
+        """Monotonic time at which the first event of `kind` was emitted."""
+        return next(t for e, t in zip(self.events, self.times, strict=True) if e["type"] == kind)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["type"] == kind]
