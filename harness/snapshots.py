@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 __all__ = ["CaseSnapshotExtension", "case_of_item"]
 
 
-def case_of_item(item: Any) -> Case:
-    """The case a suite item runs (its ``wireplay_entry`` parameter)."""
-    entry = item.callspec.params["wireplay_entry"]
-    assert entry.case is not None
-    return entry.case
+def case_of_item(item: Any) -> Case | None:
+    """The case a suite item runs (its ``wireplay_entry`` parameter), or None for other tests."""
+    callspec = getattr(item, "callspec", None)
+    entry = callspec.params.get("wireplay_entry") if callspec is not None else None
+    return entry.case if entry is not None else None
 
 
 class CaseSnapshotExtension(SingleFileSnapshotExtension):
@@ -40,21 +40,36 @@ class CaseSnapshotExtension(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
     file_extension = "jsonl"
 
+    # Syrupy asks these for every collected item's location, not only the suite's;
+    # items that run no case keep syrupy's own answers.
+
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
-        return str(case_of_item(test_location.item).snapshot_path.parent)
+        case = case_of_item(test_location.item)
+        if case is None:
+            return super().dirname(test_location=test_location)
+        return str(case.snapshot_path.parent)
 
     @classmethod
     def get_file_basename(cls, *, test_location: PyTestLocation, index: Any) -> str:
-        return case_of_item(test_location.item).id
+        case = case_of_item(test_location.item)
+        if case is None:
+            return super().get_file_basename(test_location=test_location, index=index)
+        return case.id
 
     @classmethod
     def get_snapshot_name(cls, *, test_location: PyTestLocation, index: Any = 0) -> str:
-        return f"{test_location.methodname}[{case_of_item(test_location.item).id}]"
+        case = case_of_item(test_location.item)
+        if case is None:
+            return super().get_snapshot_name(test_location=test_location, index=index)
+        return f"{test_location.methodname}[{case.id}]"
 
     @classmethod
     def matches_test_location(cls, *, test_location: PyTestLocation, snapshot_location: str) -> bool:
-        return Path(snapshot_location).resolve() == case_of_item(test_location.item).snapshot_path.resolve()
+        case = case_of_item(test_location.item)
+        if case is None:
+            return super().matches_test_location(test_location=test_location, snapshot_location=snapshot_location)
+        return Path(snapshot_location).resolve() == case.snapshot_path.resolve()
 
     def read_snapshot_collection(self, *, snapshot_location: str) -> SnapshotCollection:
         collection = SnapshotCollection(location=snapshot_location)

@@ -158,7 +158,7 @@ class ResponsesClient:
             while True:
                 failure = await self._sample_with_retries(turn)
                 if failure is not None:
-                    self._emit(events.error(failure.message, failure.code))
+                    self._emit(events.error(failure.message, failure.code, failure.http_status))
                     status = "failed"
                     break
                 calls, turn.pending_calls = turn.pending_calls, []

@@ -7,6 +7,7 @@ string, whether the turn retries, and the `codex_error_info` code.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import binascii
 import json
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ def map_api_error(err: ApiError, *, now_s: float) -> TurnError:
     if kind == "invalid_request":
         return _fatal(kind, err.message or "Invalid request.", "other")
     if kind == "http":
-        return _map_http(err, now_s=now_s)
+        return dataclasses.replace(_map_http(err, now_s=now_s), http_status=err.status)
     raise ValueError(f"unknown ApiError kind {kind!r}")
 
 

@@ -1,7 +1,9 @@
 """The neutral event vocabulary of the Responses client (docs/contracts.md).
 
 Every event the client emits is built here, so names and fields match
-schemas/events/responses.schema.json in one place.
+schemas/events/responses.schema.json in one place. Optional top-level fields are
+omitted when absent, never null (as in the realtime vocabulary); payloads that mirror
+codex's own JSON (`item`, `snapshot`) keep codex's nulls.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def stream_event(item: StreamItem) -> dict[str, Any] | None:
     """The `responses.*` event for a stream item; None for items with no event of their own."""
     match item:
         case Created(response_id=rid):
-            return {"type": "responses.created", "response_id": rid}
+            return _some({"type": "responses.created", "response_id": rid})
         case OutputItemAdded(item=value):
             return {"type": "responses.output_item_added", "item": value}
         case OutputItemDone(item=value):
@@ -71,14 +73,12 @@ def stream_event(item: StreamItem) -> dict[str, Any] | None:
         case ReasoningSummaryPartAdded(summary_index=index):
             return {"type": "responses.reasoning_summary_part_added", "summary_index": index}
         case Completed():
-            event: dict[str, Any] = {
+            return _some({
                 "type": "responses.completed",
                 "response_id": item.response_id,
                 "token_usage": item.token_usage.to_json() if item.token_usage else None,
-            }
-            if item.end_turn is not None:
-                event["end_turn"] = item.end_turn
-            return event
+                "end_turn": item.end_turn,
+            })  # fmt: skip
         case RateLimits(snapshot=snapshot):
             return {"type": "responses.rate_limits", "snapshot": snapshot.to_json()}
         case ModelsEtag(etag=etag):
@@ -95,8 +95,8 @@ def turn_started(turn_id: str) -> dict[str, Any]:
 
 
 def turn_completed(*, status: str, token_usage: TokenUsage | None) -> dict[str, Any]:
-    return {"type": "turn.completed", "status": status,
-            "token_usage": token_usage.to_json() if token_usage else None}  # fmt: skip
+    return _some({"type": "turn.completed", "status": status,
+                  "token_usage": token_usage.to_json() if token_usage else None})  # fmt: skip
 
 
 def turn_stream_error(message: str, details: str) -> dict[str, Any]:
@@ -109,32 +109,30 @@ def model_reroute(from_model: str, to_model: str) -> dict[str, Any]:
 
 
 def tool_call(call_id: str, name: str, arguments: str | None) -> dict[str, Any]:
-    return {"type": "turn.tool_call", "call_id": call_id, "name": name, "arguments": arguments}
+    return _some({"type": "turn.tool_call", "call_id": call_id, "name": name,
+                  "arguments": arguments})  # fmt: skip
 
 
 def warning(message: str) -> dict[str, Any]:
     return {"type": "warning", "message": message}
 
 
-def error(message: str, code: str | None) -> dict[str, Any]:
-    event: dict[str, Any] = {"type": "error", "message": message}
-    if code is not None:
-        event["code"] = code
-    return event
+def error(message: str, code: str | None, http_status: int | None = None) -> dict[str, Any]:
+    return _some({"type": "error", "message": message, "code": code, "http_status": http_status})
 
 
 def telemetry_request(
     *, transport: str, attempt: int, status: int | None, duration_ms: float, error: str | None
 ) -> dict[str, Any]:
-    return {"type": "telemetry.request", "transport": transport, "attempt": attempt,
-            "status": status, "duration_ms": duration_ms, "error": error}  # fmt: skip
+    return _some({"type": "telemetry.request", "transport": transport, "attempt": attempt,
+                  "status": status, "duration_ms": duration_ms, "error": error})  # fmt: skip
 
 
 def telemetry_ws_connect(
     *, duration_ms: float, success: bool, status: int | None, error: str | None
 ) -> dict[str, Any]:
-    return {"type": "telemetry.ws_connect", "duration_ms": duration_ms, "success": success,
-            "status": status, "error": error}  # fmt: skip
+    return _some({"type": "telemetry.ws_connect", "duration_ms": duration_ms,
+                  "success": success, "status": status, "error": error})  # fmt: skip
 
 
 def telemetry_events(*, transport: str, counts: Mapping[str, int]) -> dict[str, Any]:
@@ -143,3 +141,8 @@ def telemetry_events(*, transport: str, counts: Mapping[str, int]) -> dict[str, 
         "transport": transport,
         "counts": dict(sorted(counts.items())),
     }
+
+
+def _some(event: dict[str, Any]) -> dict[str, Any]:
+    """Drop absent (None) top-level fields."""
+    return {k: v for k, v in event.items() if v is not None}

@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import struct
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
@@ -202,7 +205,11 @@ async def _finish(writers: set[asyncio.StreamWriter], tasks: set[asyncio.Task[An
 async def _write_response(
     writer: asyncio.StreamWriter, status: int, headers: list[tuple[str, str]], body: bytes
 ) -> None:
-    lines = [f"HTTP/1.1 {status} X", f"content-length: {len(body)}", "content-type: application/json"]
+    lines = [
+        f"HTTP/1.1 {status} X",
+        f"content-length: {len(body)}",
+        "content-type: application/json",
+    ]
     lines += [f"{k}: {v}" for k, v in headers]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     await writer.drain()
@@ -380,14 +387,35 @@ def _text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
+_SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "events"
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator | None:
+    path = _SCHEMAS / f"{name}.schema.json"
+    if not path.exists():
+        return None
+    return jsonschema.Draft202012Validator(json.loads(path.read_text()))
+
+
+def check_event(event: dict[str, Any]) -> None:
+    """Every emitted event must match its schema (responses, or common for error/warning)."""
+    common = event.get("type") in ("error", "warning")
+    validator = _validator("common" if common else "responses")
+    if validator is not None:
+        errors = sorted(str(e.message) for e in validator.iter_errors(event))
+        assert not errors, f"{event} does not match its schema: {errors}"
+
+
 class Recorder:
-    """The `emit` callback: keeps events; `of(type)` filters, `types()` lists names."""
+    """The `emit` callback: keeps events (schema-checked); `of(type)` filters, `types()` lists."""
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.times: list[float] = []
 
     def __call__(self, event: dict[str, Any]) -> None:
+        check_event(event)
         self.events.append(event)
         self.times.append(time.monotonic())
 

@@ -151,7 +151,7 @@ def test_socket_reused_across_turns_and_sessions_chaining_per_profile() -> None:
             await drive(later.base_url, {"profile": "later"}, steps)
         assert len(early.handshakes) == len(later.handshakes) == 1
         m1 = message("m1", "one")["item"]
-        e1, e2, e3 = early.frames()
+        _e1, e2, e3 = early.frames()
         assert "previous_response_id" not in e2 and e2["input"] == [user("a"), m1, user("b")]
         assert "previous_response_id" not in e3
         l1, l2, l3 = later.frames()
@@ -211,7 +211,7 @@ def test_terminal_error_drops_socket_without_close_handshake_and_reconnects_full
             assert rec.time_of("turn.stream_error") - started < 1.0  # no wait for a close reply
             assert server.closes_received == 0
         assert len(server.handshakes) == 2
-        (r1, r2), (r3,) = server.connections
+        (_r1, r2), (r3,) = server.connections
         assert r2["previous_response_id"] == "r1" and r2["input"] == [OUT]
         assert "previous_response_id" not in r3
         assert r3["input"] == [user("go"), CALL["item"], OUT]
@@ -333,7 +333,9 @@ def test_wrapped_400_error_is_fatal_and_reports_the_frame() -> None:
         async with FakeWsServer([Conn(batches=[[frame]], close_after=False)]) as server:
             rec = await drive(server.base_url, {"stream_max_retries": 3}, [turn()])
         assert len(server.handshakes) == 1 and len(server.connections[0]) == 1
-        assert rec.of("error") == [{"type": "error", "message": frame, "code": "other"}]
+        assert rec.of("error") == [
+            {"type": "error", "message": frame, "code": "other", "http_status": 400}
+        ]
 
     run(body)
 

@@ -176,7 +176,9 @@ FAILED = [
 
 
 @pytest.mark.parametrize(("code", "message", "expected"), FAILED)
-def test_failed_classification_sse_reports_at_eof(code: str, message: str, expected: ApiError) -> None:
+def test_failed_classification_sse_reports_at_eof(
+    code: str, message: str, expected: ApiError
+) -> None:
     failed = {"type": "response.failed", "response": {"error": {"code": code, "message": message}}}
     proc = StreamProcessor(transport="sse", profile=EARLY)
     assert proc.feed(json.dumps(failed)) == []  # remembered, parsing goes on
@@ -187,7 +189,9 @@ def test_failed_classification_sse_reports_at_eof(code: str, message: str, expec
 
 
 @pytest.mark.parametrize(("code", "message", "expected"), FAILED)
-def test_failed_classification_websocket_is_terminal(code: str, message: str, expected: ApiError) -> None:
+def test_failed_classification_websocket_is_terminal(
+    code: str, message: str, expected: ApiError
+) -> None:
     failed = {"type": "response.failed", "response": {"error": {"code": code, "message": message}}}
     assert run([failed], transport="websocket", eof=False) == [Failed(expected)]
 
@@ -336,4 +340,6 @@ def test_start_items_sse_order() -> None:
 
 def test_start_items_sse_always_has_default_rate_limits_and_websocket_none() -> None:
     assert start_items(Headers(), transport="sse") == [RateLimits(RateLimitSnapshot())]
-    assert start_items(Headers.of({"x-codex-primary-used-percent": "5"}), transport="websocket") == []
+    assert (
+        start_items(Headers.of({"x-codex-primary-used-percent": "5"}), transport="websocket") == []
+    )

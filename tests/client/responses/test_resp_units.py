@@ -182,7 +182,7 @@ def test_reroute_is_case_insensitive() -> None:
 def test_event_builders() -> None:
     assert events.stream_event(ServerModel("m")) == {"type": "responses.server_model", "model": "m"}
     assert events.stream_event(Completed(response_id="r", end_turn=False)) == {
-        "type": "responses.completed", "response_id": "r", "token_usage": None, "end_turn": False
+        "type": "responses.completed", "response_id": "r", "end_turn": False
     }  # fmt: skip
     assert events.stream_event(TurnStateSeen("x")) is None
     assert events.stream_event(Failed(ApiError(kind="stream"))) is None

@@ -1,0 +1,116 @@
+"""The pytest plugin, driven with pytester from a separate temporary project.
+
+The project's conftest overrides the ``wireplay_adapter`` fixture with a MockAdapter,
+so these tests exercise collection, outcomes, snapshots, the summary, the JSON report
+and xdist without a real client.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CONFTEST = '''
+import httpx, asyncio, pytest
+from harness.adapters.mock import MockAdapter
+
+async def handler(op, args, ctx):
+    if op == "responses.crash":
+        raise RuntimeError("client crashed")
+    if op == "responses.hang":
+        await asyncio.Event().wait()
+    async with httpx.AsyncClient() as client:
+        r = await client.post(ctx.endpoint.base_url + "/responses", json=dict(args))
+    ctx.emit({"type": "turn.completed", "status": r.status_code})
+
+@pytest.fixture(scope="session")
+def wireplay_adapter():
+    return MockAdapter(handler, capabilities=frozenset({"responses.sse"}))
+'''
+
+SUITE = '''
+from harness.suite.test_wireplay import test_case  # noqa: F401  (the bundled suite's one test)
+'''
+
+
+def case(case_id: str, *, op: str = "responses.turn", status: int = 200, requires: str = "responses.sse", timeout: float = 5) -> str:
+    return f"""
+id: {case_id}
+title: {case_id}
+seed: foundation
+requires: [{requires}]
+timeout: {timeout}
+client:
+  steps:
+    - {op}: {{input: hi}}
+server:
+  exchanges:
+    - http: {{method: POST, path: /v1/responses}}
+      times: {{min: 0, max: 1}}
+      expect: {{body: {{input: hi}}}}
+      respond: {{status: {status}}}
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_suite=SUITE)
+    cases = pytester.path / "cases" / "foundation"
+    cases.mkdir(parents=True)
+    (cases / "pass.yaml").write_text(case("foundation.p.pass"))
+    (cases / "fail.yaml").write_text(case("foundation.p.fail", status=500))
+    (cases / "crash.yaml").write_text(case("foundation.p.crash", op="responses.crash"))
+    (cases / "hang.yaml").write_text(case("foundation.p.hang", op="responses.hang", timeout=0.5))
+    (cases / "unsupported.yaml").write_text(case("foundation.p.unsupported", requires="responses.ws"))
+    (cases / "broken.yaml").write_text("id: foundation.p.broken\ntitle: [\n")
+    return pytester
+
+
+def outcomes(report_path) -> dict[str, str]:
+    report = json.loads(report_path.read_text())
+    return {c["id"]: c["outcome"] for c in report["cases"]}
+
+
+def test_every_outcome_through_pytest(project: pytest.Pytester):
+    # First run writes the snapshots (the events plane), which a reviewer then reads.
+    project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--snapshot-update", "-k", "pass or fail")
+    snap = project.path / "cases" / "foundation" / "__snapshots__" / "foundation.p.pass.jsonl"
+    assert snap.read_text() == '{"type": "turn.completed", "status": 200}\n'
+    # The snapshot of the "fail" case records 500, so change the script to make it FAIL on events.
+    failing = project.path / "cases" / "foundation" / "fail.yaml"
+    failing.write_text(failing.read_text().replace("status: 500", "status: 503"))
+
+    result = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-report-json", "report.json")
+    result.assert_outcomes(passed=1, failed=4, skipped=1)
+    assert outcomes(project.path / "report.json") == {
+        "foundation.p.broken": "ERROR",
+        "foundation.p.crash": "ERROR",
+        "foundation.p.fail": "FAIL",
+        "foundation.p.hang": "TIMEOUT",
+        "foundation.p.pass": "PASS",
+        "foundation.p.unsupported": "UNSUPPORTED",
+    }
+    text = result.stdout.str()
+    assert "broken.yaml:3: invalid YAML" in text
+    assert "RuntimeError: client crashed" in text
+    assert '-{"type": "turn.completed", "status": 500}' in text
+    assert "foundation" in text and "wireplay summary" in text
+
+
+def test_serial_and_parallel_give_the_same_outcomes(project: pytest.Pytester):
+    project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--snapshot-update", "-k", "pass or fail")
+    serial = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-report-json", "serial.json")
+    parallel = project.runpytest_subprocess("-p", "no:cacheprovider", "--wireplay-cases", "cases", "-n", "2", "--wireplay-report-json", "parallel.json")
+    serial.assert_outcomes(passed=2, failed=3, skipped=1)
+    parallel.assert_outcomes(passed=2, failed=3, skipped=1)
+    assert outcomes(project.path / "serial.json") == outcomes(project.path / "parallel.json")
+
+
+def test_k_selects_cases_by_id_and_junit_names_them(project: pytest.Pytester):
+    result = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "-k", "unsupported", "--junitxml", "junit.xml")
+    result.assert_outcomes(skipped=1)
+    assert 'name="test_case[foundation.p.unsupported]"' in (project.path / "junit.xml").read_text()
