@@ -80,7 +80,22 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
                 message=f"missing snapshot {case.snapshot_path}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it",
             ))
         entries.append(Entry(file=file, id=case.id, case=None if errors else case, errors=tuple(errors)))
+    if check_snapshots:
+        entries += _orphan_snapshots(entries)
     return sorted(entries, key=lambda e: (e.id, str(e.file)))
+
+
+def _orphan_snapshots(entries: list[Entry]) -> list[Entry]:
+    """Snapshot files whose case is gone (renamed id, deleted file) are errors too."""
+    folders = {e.file.parent / "__snapshots__" for e in entries}
+    ids = {e.id for e in entries}
+    orphans = []
+    for folder in sorted(folders):
+        for snap in sorted(folder.glob("*.jsonl")):
+            if snap.stem not in ids:
+                err = CaseError(file=snap, line=None, field="", message=f"snapshot of no case (no case has id '{snap.stem}'); delete it or restore its case")
+                orphans.append(Entry(file=snap, id=snap.stem, case=None, errors=(err,)))
+    return orphans
 
 
 def _fallback_id(text: str, file: Path) -> str:

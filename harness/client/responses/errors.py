@@ -7,8 +7,8 @@ string, whether the turn retries, and the `codex_error_info` code.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from http import HTTPStatus

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from resp_fakes import (
     Conn,
     FakeHttpServer,
@@ -352,5 +353,30 @@ def test_wrapped_usage_limit_reports_rate_limits_then_error() -> None:
         assert rec.of("responses.rate_limits")[0]["snapshot"]["primary"] == {
             "used_percent": 100.0, "window_minutes": 15, "resets_at": None}  # fmt: skip
         assert rec.of("error")[0]["code"] == "usage_limit_exceeded"
+
+    run(body)
+
+
+def test_sent_frames_match_the_wire_schemas() -> None:
+    wire_schemas = pytest.importorskip("harness.wire_schemas")
+
+    async def body() -> None:
+        frames: list[dict[str, Any]] = []
+        for version, profile in (("v1", "early-2026"), ("v2", "later")):
+            conn = Conn(batches=[[created("w"), completed("w")]] * (profile == "later")
+                        + [[CALL, completed("r1")], [completed("r2")]], close_after=False)  # fmt: skip
+            async with FakeWsServer([conn]) as server:
+                await drive(server.base_url, {"ws_version": version, "profile": profile,
+                                              "reasoning": {"effort": "low"}},
+                            [("responses.prewarm", {}), turn("x", **TOOLS)])  # fmt: skip
+            frames += server.frames()
+        assert [f["type"] for f in frames] == [
+            "response.create", "response.append",
+            "response.create", "response.create", "response.create",
+        ]  # fmt: skip
+        for frame in frames:
+            errors = wire_schemas.validate_frame(protocol="responses.ws", direction="client",
+                                                 frame=frame)  # fmt: skip
+            assert errors == [], (frame["type"], errors)
 
     run(body)

@@ -1,0 +1,116 @@
+"""The ``wireplay`` command line: validate, list, run (in a subprocess), serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+GOOD = """id: foundation.cli.good
+title: a valid case
+seed: foundation
+client:
+  steps:
+    - sleep: 0
+server:
+  exchanges:
+    - http: {path: /v1/responses}
+      times: {min: 0, max: 1}
+      respond: {status: 200, json: {ok: true}}
+expect:
+  events: {snapshot: false}
+"""
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    area = tmp_path / "cases" / "foundation"
+    area.mkdir(parents=True)
+    (area / "good.yaml").write_text(GOOD)
+    return tmp_path / "cases"
+
+
+def test_validate_accepts_a_valid_suite(suite: Path, capsys):
+    assert main(["validate", str(suite)]) == 0
+    assert capsys.readouterr().out.strip() == "1 case file(s), 0 invalid"
+
+
+def test_validate_rejects_a_broken_case_naming_file_line_and_field(suite: Path, capsys):
+    broken = suite / "foundation" / "broken.yaml"
+    broken.write_text(GOOD.replace("id: foundation.cli.good", "id: foundation.cli.broken").replace("path: /v1/responses", "pth: /v1/responses"))
+    assert main(["validate", str(suite)]) == 1
+    err = capsys.readouterr().err
+    assert f"{broken}:9: server.exchanges[0].http.pth: unknown field 'pth'; expected one of: method, path" in err
+
+
+def test_validate_reports_missing_and_orphan_snapshots(suite: Path, capsys):
+    good = suite / "foundation" / "good.yaml"
+    good.write_text(GOOD.replace("expect:\n  events: {snapshot: false}\n", ""))
+    snaps = suite / "foundation" / "__snapshots__"
+    snaps.mkdir()
+    (snaps / "foundation.cli.gone.jsonl").write_text("")
+    assert main(["validate", str(suite)]) == 1
+    err = capsys.readouterr().err
+    assert "expect.events.snapshot: missing snapshot" in err
+    assert f"{snaps / 'foundation.cli.gone.jsonl'}: snapshot of no case (no case has id 'foundation.cli.gone')" in err
+
+
+def test_validate_a_missing_path(capsys):
+    assert main(["validate", "/nonexistent/cases"]) == 1
+    assert "/nonexistent/cases: no such file or folder" in capsys.readouterr().err
+
+
+def test_list_json(suite: Path, capsys):
+    assert main(["list", "--cases", str(suite), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows == [{"id": "foundation.cli.good", "title": "a valid case", "seed": "foundation", "requires": [], "file": str(suite / "foundation" / "good.yaml")}]
+
+
+def test_run_prints_a_summary_and_writes_the_report(suite: Path, tmp_path: Path):
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--cases", str(suite), "--report-json", str(report)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "wireplay summary" in proc.stdout
+    data = json.loads(report.read_text())
+    assert data["implementation"] == "reference"
+    assert [(c["id"], c["outcome"]) for c in data["cases"]] == [("foundation.cli.good", "PASS")]
+
+
+def test_run_exits_non_zero_on_failure(suite: Path, tmp_path: Path):
+    (suite / "foundation" / "good.yaml").write_text(GOOD.replace("times: {min: 0, max: 1}", "times: 2"))
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--cases", str(suite)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "expected exactly 2 request(s), got 0" in proc.stdout
+
+
+def test_serve_prints_the_base_url_and_the_wire_verdict_on_interrupt(suite: Path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", str(suite / "foundation" / "good.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("serving foundation.cli.good at http://127.0.0.1:")
+        origin = first.split(" at ")[1].split(" ")[0]
+        with urllib.request.urlopen(origin + "/v1/responses", data=b"{}", timeout=5) as r:
+            assert json.loads(r.read()) == {"ok": True}
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "wire verdict: PASS" in out
+    assert '"kind": "request"' in out
