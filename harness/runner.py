@@ -182,10 +182,8 @@ async def run_case_async(
         scheme_origin = server.origin
         endpoint = Endpoint(origin=scheme_origin, base_url=f"{scheme_origin}/v1", ca_file=ca_file)
         async with asyncio.timeout(bound):
-            session = await adapter.start(endpoint=endpoint, config=_merged_config(case), emit=events.emit)
+            session = await adapter.start(endpoint=endpoint, config=_merged_config(case), emit=events.emit, case_id=case.id)
             await _drive(case, session, events)
-            closing, session = session, None
-            await closing.aclose()
     except TimeoutError:
         run.status = "timeout"
         run.error = f"the case did not finish within its bound of {bound:g}s"
@@ -194,12 +192,13 @@ async def run_case_async(
         run.error = _tail(traceback.format_exc())
     finally:
         if session is not None:
+            # Teardown has its own bound, outside the case's: a slow release is not a slow case.
             try:
                 await asyncio.wait_for(session.aclose(), _TEARDOWN)
             except Exception:
                 if run.status == "completed":
                     run.status = "error"
-                    run.error = _tail(traceback.format_exc())
+                    run.error = "the implementation failed to shut down:\n" + _tail(traceback.format_exc())
         try:
             await server.settle(timeout=_SETTLE)
         finally:

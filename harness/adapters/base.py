@@ -48,5 +48,5 @@ class Adapter(Protocol):
     version: str
     capabilities: frozenset[str]
 
-    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit) -> Session:
-        """Start a session for one case."""
+    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> Session:
+        """Start a session for one case (``case_id`` is for logs and drivers)."""

@@ -59,5 +59,5 @@ class MockAdapter:
         self._handler = handler
         self._on_close = on_close
 
-    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit) -> _MockSession:
+    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> _MockSession:
         return _MockSession(self._handler, MockContext(endpoint=endpoint, config=config, emit=emit), self._on_close)

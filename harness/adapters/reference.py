@@ -72,5 +72,5 @@ class ReferenceAdapter:
     version = "0.1.0"
     capabilities = REFERENCE_CAPABILITIES
 
-    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit) -> _ReferenceSession:
+    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> _ReferenceSession:
         return _ReferenceSession(endpoint=endpoint, config=config, emit=emit)

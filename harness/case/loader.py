@@ -131,7 +131,7 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
     if v == "minItems":
         return path, f"expected at least {error.validator_value} item(s), got {len(error.instance)}"
     if "propertyNames" in error.schema_path:
-        return path, f"unknown step {json.dumps(error.instance)}; a step is realtime.<op>, responses.<op>, auth.<op>, tls.<op>, wait or sleep"
+        return path, f"unknown step {json.dumps(error.instance)}; a step is realtime.<op>, responses.<op>, auth.<op>, tls.<op>, x.<op>, wait or sleep"
     if v == "pattern":
         return path, f"{json.dumps(error.instance)} does not match the pattern {error.validator_value!r}"
     return path, error.message

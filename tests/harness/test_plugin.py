@@ -18,9 +18,9 @@ import httpx, asyncio, pytest
 from harness.adapters.mock import MockAdapter
 
 async def handler(op, args, ctx):
-    if op == "responses.crash":
+    if op == "x.crash":
         raise RuntimeError("client crashed")
-    if op == "responses.hang":
+    if op == "x.hang":
         await asyncio.Event().wait()
     async with httpx.AsyncClient() as client:
         r = await client.post(ctx.endpoint.base_url + "/responses", json=dict(args))
@@ -63,8 +63,8 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     cases.mkdir(parents=True)
     (cases / "pass.yaml").write_text(case("foundation.p.pass"))
     (cases / "fail.yaml").write_text(case("foundation.p.fail", status=500))
-    (cases / "crash.yaml").write_text(case("foundation.p.crash", op="responses.crash"))
-    (cases / "hang.yaml").write_text(case("foundation.p.hang", op="responses.hang", timeout=0.5))
+    (cases / "crash.yaml").write_text(case("foundation.p.crash", op="x.crash"))
+    (cases / "hang.yaml").write_text(case("foundation.p.hang", op="x.hang", timeout=0.5))
     (cases / "unsupported.yaml").write_text(case("foundation.p.unsupported", requires="responses.ws"))
     (cases / "broken.yaml").write_text("id: foundation.p.broken\ntitle: [\n")
     return pytester

@@ -203,7 +203,7 @@ seed: ws-drop-on-terminal-error
 timeout: 5
 client:
   steps:
-    - responses.turn: {}
+    - responses.turn: {input: hi}
 server:
   exchanges:
     - websocket: {path: /v1/responses}

@@ -44,7 +44,7 @@ from harness.client.responses.turn import ClientSession, TurnContext, is_reroute
 __all__ = ["ResponsesClient"]
 
 Emit = Callable[[dict[str, Any]], None]
-MAX_REQUESTS_PER_TURN = 64  # harness guard against a script that never stops calling tools
+MAX_REQUESTS_PER_TURN = 64  # harness guard: a script that never stops calling tools
 FALLBACK_WARNING = "Falling back from WebSockets to HTTPS transport. {err}"
 OPS = ("responses.turn", "responses.prewarm", "responses.new_session")
 
@@ -155,10 +155,11 @@ class ResponsesClient:
         self._history.extend(items)
         status = "completed"
         try:
-            while True:
+            for _ in range(MAX_REQUESTS_PER_TURN):
                 failure = await self._sample_with_retries(turn)
                 if failure is not None:
                     self._emit(events.error(failure.message, failure.code, failure.http_status))
+                    self._abort_pending_calls(turn)
                     status = "failed"
                     break
                 calls, turn.pending_calls = turn.pending_calls, []
@@ -169,9 +170,23 @@ class ResponsesClient:
                 )
                 for call in calls:
                     self._history.append(output_item(call, outputs, original_detail=detail))
+            else:
+                self._emit(events.error("turn exceeded the model request limit", "other"))
+                self._abort_pending_calls(turn)
+                status = "failed"
         finally:
             self._turn = None
         self._emit(events.turn_completed(status=status, token_usage=turn.usage))
+
+    def _abort_pending_calls(self, turn: TurnContext) -> None:
+        """Calls left unanswered by a failed turn get an `aborted` output right after them,
+        as codex's history normalisation does, so the next request stays well-formed."""
+        for call in turn.pending_calls:
+            output = {**output_item(call, {}, original_detail=False), "output": "aborted"}
+            index = next((i for i, item in enumerate(self._history)
+                          if tool_call_of(item) == call), len(self._history) - 1)  # fmt: skip
+            self._history.insert(index + 1, output)
+        turn.pending_calls = []
 
     async def _prewarm(self) -> None:
         """Websocket only: handshake (early-2026) or a `generate:false` request (later)."""
@@ -204,10 +219,6 @@ class ResponsesClient:
         retries = 0
         budget = self._cfg.stream_max_retries
         while True:
-            turn.requests += 1
-            if turn.requests > MAX_REQUESTS_PER_TURN:
-                return TurnError(kind="harness", message="turn exceeded the request limit",
-                                 retryable=False, code="other")  # fmt: skip
             outcome = await self._sample_once(turn, attempt=retries + 1)
             if outcome.completed is not None:
                 return None

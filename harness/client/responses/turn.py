@@ -34,7 +34,6 @@ class TurnContext:
     reroute_warned: bool = False
     usage: TokenUsage | None = None
     pending_calls: list[ToolCall] = field(default_factory=list)
-    requests: int = 0
 
     def add_usage(self, usage: TokenUsage | None) -> None:
         """`turn.completed.token_usage` sums every response of the turn (codex-cli §4h)."""

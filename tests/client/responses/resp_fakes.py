@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import ssl
 import struct
 import time
 from dataclasses import dataclass, field
@@ -104,8 +105,15 @@ class Seen:
 class FakeHttpServer:
     """`POST .../responses` pops `replies`; upgrade `GET`s pop `ws_statuses` (else 404)."""
 
-    def __init__(self, replies: list[Reply], ws_statuses: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        replies: list[Reply],
+        ws_statuses: list[int] | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.replies = list(replies)
+        self._tls = tls
         self.ws_statuses = list(ws_statuses or [])
         self.requests: list[Seen] = []
         self._server: asyncio.Server | None = None
@@ -116,7 +124,8 @@ class FakeHttpServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/v1"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self._port}/v1"
 
     def posts(self) -> list[Seen]:
         return [r for r in self.requests if r.method == "POST"]
@@ -125,7 +134,7 @@ class FakeHttpServer:
         return [r for r in self.requests if r.method == "GET"]
 
     async def __aenter__(self) -> FakeHttpServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self._tls)
         self._port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -229,8 +238,9 @@ class Conn:
 
 
 class FakeWsServer:
-    def __init__(self, conns: list[Conn]) -> None:
+    def __init__(self, conns: list[Conn], *, tls: ssl.SSLContext | None = None) -> None:
         self.conns = list(conns)
+        self._tls = tls
         self.handshakes: list[dict[str, str]] = []
         self.connections: list[list[Any]] = []
         self._server: Any = None
@@ -240,7 +250,8 @@ class FakeWsServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/v1"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self._port}/v1"
 
     def frames(self, index: int = 0) -> list[dict[str, Any]]:
         return [json.loads(m) for m in self.connections[index]]
@@ -249,7 +260,7 @@ class FakeWsServer:
         self._server = await serve(self._handler, "127.0.0.1", 0, compression=None,
                                    process_request=self._process_request,
                                    process_response=self._process_response,
-                                   ping_interval=None)  # fmt: skip
+                                   ping_interval=None, ssl=self._tls)  # fmt: skip
         self._port = next(iter(self._server.sockets)).getsockname()[1]
         return self
 

@@ -379,3 +379,34 @@ def test_malformed_and_unknown_events_are_skipped_and_headers_reported() -> None
         assert rec.of("responses.rate_limits")[0]["snapshot"]["primary"]["used_percent"] == 42.5
 
     run(body)
+
+
+def test_turn_state_echoed_on_stream_retries() -> None:
+    async def body() -> None:
+        replies = [
+            ok(created("r1"), headers=[("x-codex-turn-state", "ts-A")]),  # truncated
+            Reply(status=503, chunks=[b"{}"]),  # transport retry within the second attempt
+            ok(completed("r2"), headers=[("x-codex-turn-state", "ts-B")]),
+        ]
+        async with FakeHttpServer(replies) as server:
+            rec = await drive(server, {}, [turn()])
+        first, second, third = server.posts()
+        assert "x-codex-turn-state" not in first.headers
+        assert second.headers["x-codex-turn-state"] == "ts-A"
+        assert third.headers["x-codex-turn-state"] == "ts-A"
+        assert [e["message"] for e in rec.of("turn.stream_error")] == ["Reconnecting... 1/5"]
+
+    run(body)
+
+
+def test_failed_turn_answers_dangling_calls_with_aborted() -> None:
+    async def body() -> None:
+        replies = [ok(function_call("c1", "shell", "{}")), ok(completed("r2"))]
+        async with FakeHttpServer(replies) as server:
+            rec = await drive(server, {"stream_max_retries": 0}, [turn("a"), turn("b")])
+        call = function_call("c1", "shell", "{}")["item"]
+        aborted = {"type": "function_call_output", "call_id": "c1", "output": "aborted"}
+        assert server.posts()[1].json()["input"] == [user("a"), call, aborted, user("b")]
+        assert [e["status"] for e in rec.of("turn.completed")] == ["failed", "completed"]
+
+    run(body)

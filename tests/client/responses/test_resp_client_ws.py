@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +46,9 @@ async def drive(
     client = ResponsesClient(base_url=base_url, config={**WS, **config}, emit=rec)
     try:
         for op, args in steps:
+            if op == "sleep":  # let a server-side close arrive before the next step
+                await asyncio.sleep(args["s"])
+                continue
             async with asyncio.timeout(15):
                 await client.handle(op, args)
     finally:
@@ -250,7 +254,7 @@ def test_turn_state_from_handshake_echoed_on_reconnect_and_reset_next_turn() -> 
             Conn(batches=[[completed("r2")]]),
         ]  # fmt: skip
         async with FakeWsServer(conns) as server:
-            await drive(server.base_url, {}, [turn("a"), turn("b")])
+            await drive(server.base_url, {}, [turn("a"), ("sleep", {"s": 0.1}), turn("b")])
         h1, h2, h3 = server.handshakes
         assert "x-codex-turn-state" not in h1
         assert h2["x-codex-turn-state"] == "ts-1"
@@ -378,5 +382,34 @@ def test_sent_frames_match_the_wire_schemas() -> None:
             errors = wire_schemas.validate_frame(protocol="responses.ws", direction="client",
                                                  frame=frame)  # fmt: skip
             assert errors == [], (frame["type"], errors)
+
+    run(body)
+
+
+def test_tls_context_is_used_for_https_and_wss() -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def body() -> None:
+        for transport in ("sse", "websocket"):
+            rec = Recorder()
+            if transport == "sse":
+                server: Any = FakeHttpServer([Reply(chunks=[sse(completed("r1"))])], tls=server_ctx)
+            else:
+                server = FakeWsServer([Conn(batches=[[completed("r1")]])], tls=server_ctx)
+            async with server:
+                client = ResponsesClient(base_url=server.base_url, emit=rec, ssl=client_ctx,
+                                         config={**WS, "transport": transport})  # fmt: skip
+                try:
+                    await client.handle("responses.turn", {"input": "hi"})
+                finally:
+                    await client.aclose()
+            assert server.base_url.startswith("https://")
+            assert rec.of("turn.completed")[0]["status"] == "completed", transport
+            assert rec.of("warning") == []
 
     run(body)

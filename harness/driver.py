@@ -1,0 +1,75 @@
+"""Serve an adapter over the driver protocol: ``python -m harness.driver``.
+
+This is the reference client as a subprocess driver (schemas/driver.schema.json),
+the same program other implementations write in their own language. A test runs
+the whole suite both ways and requires the same verdicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import traceback
+from typing import Any
+
+from harness.adapters.base import Adapter, Endpoint, Session
+
+
+__all__ = ["main", "serve_driver"]
+
+
+def _write(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+async def _stdin_reader() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+async def serve_driver(adapter: Adapter) -> int:
+    """Say hello, then serve start / command / end until stdin closes."""
+    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities)})
+    reader = await _stdin_reader()
+    session: Session | None = None
+    try:
+        while line := await reader.readline():
+            msg = json.loads(line)
+            kind = msg.get("type")
+            if kind == "start":
+                session = await adapter.start(
+                    endpoint=Endpoint(**msg["endpoint"]),
+                    config=msg["config"],
+                    emit=lambda event: _write({"type": "event", "event": event}),
+                    case_id=msg.get("case", {}).get("id", ""),
+                )
+            elif kind == "command":
+                try:
+                    assert session is not None, "command before start"
+                    await session.handle(msg["op"], msg["args"])
+                except Exception as exc:  # noqa: BLE001 - reported to the harness as a failed command
+                    _write({"type": "failed", "id": msg["id"], "message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+                else:
+                    _write({"type": "done", "id": msg["id"]})
+            elif kind == "end":
+                break
+    finally:
+        if session is not None:
+            await session.aclose()
+    _write({"type": "ended"})
+    return 0
+
+
+def main() -> int:
+    """Entry point: the reference client as a driver."""
+    from harness.adapters.reference import ReferenceAdapter
+
+    return asyncio.run(serve_driver(ReferenceAdapter()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""A deliberately hostile driver for the harness's own tests: ``hostile.py MODE TOKEN``.
+
+Modes: ok (a correct minimal driver), hang (never answers a command), crash (exits 3
+mid-command), flood (megabytes on stderr), garbage (non-JSON on stdout), immortal
+(ignores end and SIGTERM), spawn (leaves a grandchild sleeping), silent (never says hello).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+MODE = sys.argv[1]
+
+
+def say(msg):
+    sys.stdout.write(json.dumps(msg) + "\n")
+    sys.stdout.flush()
+
+
+if MODE == "silent":
+    time.sleep(60)
+say({"type": "hello", "protocol": 1, "name": f"hostile-{MODE}", "version": "0", "capabilities": ["responses.sse"]})
+if MODE == "immortal":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+base = None
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg["type"] == "start":
+        base = msg["endpoint"]["base_url"]
+    elif msg["type"] == "command":
+        if MODE == "hang":
+            time.sleep(60)
+        if MODE == "crash":
+            sys.stderr.write("fatal: the client fell over\n")
+            sys.stderr.flush()
+            os._exit(3)
+        if MODE == "flood":
+            for _ in range(2000):
+                sys.stderr.write("x" * 1023 + "\n")
+            sys.stderr.write("last words\n")
+            sys.stderr.flush()
+        if MODE == "garbage":
+            sys.stdout.write("this is not json\n")
+            sys.stdout.flush()
+        if MODE == "spawn":
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", sys.argv[2]])
+        req = urllib.request.Request(base + "/responses", data=b"{}", method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            say({"type": "event", "event": {"type": "turn.completed", "status": r.status}})
+        say({"type": "done", "id": msg["id"]})
+    elif msg["type"] == "end":
+        if MODE == "immortal":
+            time.sleep(60)
+        break
+say({"type": "ended"})

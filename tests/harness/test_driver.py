@@ -1,0 +1,120 @@
+"""The subprocess driver seam: a correct driver, and every hostile one, reported per case.
+
+No hostile driver may stop the run, hang it, or leave a process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from harness.adapters.driver import DriverAdapter
+from harness.case.loader import parse_case_text
+from harness.errors import AdapterError
+from harness.runner import judge, run_case
+from harness.verdict.outcome import Outcome
+
+
+HOSTILE = Path(__file__).resolve().parent.parent / "drivers" / "hostile.py"
+CASE = parse_case_text(
+    """
+id: foundation.driver.sample
+title: one request through a driver
+seed: foundation
+requires: [responses.sse]
+timeout: 4
+client:
+  steps:
+    - responses.turn: {input: hi}
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      respond: {status: 200}
+""",
+    file=Path("cases/foundation/driver.yaml"),
+)
+EXPECTED = '{"type": "turn.completed", "status": 200}\n'
+
+
+TOKEN = f"wireplay-test-{uuid.uuid4().hex}"  # per test run: parallel workers don't see each other
+
+
+def adapter(mode: str) -> DriverAdapter:
+    return DriverAdapter(command=[sys.executable, str(HOSTILE), mode, TOKEN], hello_timeout=2)
+
+
+def children_of_hostile() -> list[str]:
+    """This test run's hostile drivers (and their grandchildren) still running."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = (Path("/proc") / pid / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if TOKEN in cmdline:
+            found.append(f"{pid}: {cmdline}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    yield
+    deadline = time.monotonic() + 3
+    while children_of_hostile() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children_of_hostile() == []
+
+
+def test_a_correct_driver_passes_and_says_who_it_is():
+    a = adapter("ok")
+    assert (a.name, a.capabilities) == ("hostile-ok", frozenset({"responses.sse"}))
+    result = judge(run_case(CASE, adapter=a), expected=EXPECTED)
+    assert result.outcome is Outcome.PASS, result.detail
+    assert result.implementation == "hostile-ok"
+
+
+def test_hang_is_a_timeout():
+    result = judge(run_case(CASE, adapter=adapter("hang"), timeout=1), expected=EXPECTED)
+    assert result.outcome is Outcome.TIMEOUT
+
+
+def test_crash_is_an_error_with_exit_code_and_stderr_tail():
+    result = judge(run_case(CASE, adapter=adapter("crash")), expected=EXPECTED)
+    assert result.outcome is Outcome.ERROR
+    assert "the driver crashed (exit code 3) during responses.turn" in result.detail
+    assert "fatal: the client fell over" in result.detail
+
+
+def test_stderr_flood_is_drained_and_only_its_tail_kept():
+    result = judge(run_case(CASE, adapter=adapter("flood")), expected=EXPECTED)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+def test_garbage_on_stdout_is_an_error_naming_the_line():
+    result = judge(run_case(CASE, adapter=adapter("garbage")), expected=EXPECTED)
+    assert result.outcome is Outcome.ERROR
+    assert "the driver wrote a line that is not JSON: 'this is not json'" in result.detail
+
+
+def test_a_driver_that_never_ends_is_killed():
+    started = time.monotonic()
+    result = judge(run_case(CASE, adapter=adapter("immortal")), expected=EXPECTED)
+    assert result.outcome is Outcome.PASS, result.detail
+    assert time.monotonic() - started < 8
+
+
+def test_grandchildren_are_killed_with_the_group():
+    result = judge(run_case(CASE, adapter=adapter("spawn")), expected=EXPECTED)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+def test_a_driver_that_never_says_hello_is_reported():
+    with pytest.raises(AdapterError, match="did not say hello"):
+        _ = adapter("silent").capabilities
