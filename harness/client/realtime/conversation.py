@@ -358,10 +358,12 @@ class RealtimeClient:
             self._conversation = None
 
     async def _finish(self, conversation: _Conversation) -> None:
-        """End a conversation the transport or the server stopped (realtime-wire §6.2 step 6)."""
-        close_timed_out = await _close_socket(conversation.ws, timeout_s=self._close_timeout_s)
-        self._emit(
-            ev.conversation_closed(
-                reason=ev.REASON_TRANSPORT_CLOSED, close_timed_out=close_timed_out
-            )
-        )
+        """End a conversation the transport or the server stopped (realtime-wire §6.2 step 6).
+
+        Codex's input task simply returns (realtime-wire §6.4) and its socket is dropped with
+        it: no close handshake is attempted. So the TCP connection is dropped at once and
+        closed{transport_closed} follows the error immediately; a server that would stall a
+        close handshake cannot delay it (seed ws-drop-on-terminal-error).
+        """
+        _drop(conversation.ws)
+        self._emit(ev.conversation_closed(reason=ev.REASON_TRANSPORT_CLOSED))

@@ -335,14 +335,18 @@ def _tool_call_handoff(item: Any, tool_name: str) -> HandoffRequested | None:
         return None
     if item.get("type") != "function_call" or item.get("name") != tool_name:
         return None
-    call_id = _str(item, "call_id") or _str(item, "id")
+    # `Option` semantics, as in Rust: an empty string is present, only a missing (or
+    # non-string) value falls back.
+    item_id = _str(item, "id")
+    call_id = _str(item, "call_id")
+    if call_id is None:
+        call_id = item_id
     if call_id is None:
         return None
-    arguments = _str(item, "arguments") or ""
     return HandoffRequested(
         handoff_id=call_id,
-        item_id=_str(item, "id") or call_id,
-        input_transcript=extract_input_transcript(arguments),
+        item_id=call_id if item_id is None else item_id,
+        input_transcript=extract_input_transcript(_str(item, "arguments") or ""),
     )
 
 

@@ -572,7 +572,7 @@ def test_binary_frame_ends_conversation():
             }
             assert await log.next() == {"type": "conversation.closed", "reason": "transport_closed"}
             await peer.wait_ended()
-            assert peer.close_code == 1000
+            assert peer.close_code == 1006  # dropped at once, no close handshake, as Codex does
             await client.handle("realtime.text", {"text": "too late"})
             assert await log.next() == {"type": "error", "message": "conversation is not running"}
             await client.aclose()
@@ -643,10 +643,12 @@ class StalledServer:
 
     GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    def __init__(self) -> None:
+    def __init__(self, *, first_message: dict[str, Any] | None = None) -> None:
         self.received = bytearray()
         self.eof = asyncio.Event()
         self._writers: list[asyncio.StreamWriter] = []
+        self._first_message = first_message
+        """Sent (one unmasked text frame) right after the upgrade, before going silent."""
 
     async def __aenter__(self) -> StalledServer:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -676,6 +678,10 @@ class StalledServer:
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
         )
+        if self._first_message is not None:
+            payload = json.dumps(self._first_message).encode()
+            assert len(payload) < 126
+            writer.write(bytes([0x81, len(payload)]) + payload)
         await writer.drain()
         with contextlib.suppress(ConnectionError):
             while chunk := await reader.read(65536):
@@ -724,6 +730,30 @@ def test_close_against_stalled_server_is_bounded():
                 (0x8, (1000).to_bytes(2, "big")),
             ]
             await client.aclose()
+
+    run(scenario)
+
+
+def test_server_error_ends_at_once_without_close_handshake():
+    """A terminal error drops the socket: a stalled close handshake cannot delay closed."""
+
+    async def scenario():
+        log = EventLog()
+        first = {"type": "error", "error": {"type": "server_error", "message": "boom"}}
+        async with StalledServer(first_message=first) as server:
+            client = client_for(server.base_url, log, close_timeout_ms=2000)
+            began = time.monotonic()
+            await client.handle("realtime.start", {"prompt": "p"})
+            assert (await log.next())["type"] == "conversation.started"
+            assert await log.next() == {"type": "realtime.error", "message": "boom"}
+            assert await log.next() == {"type": "conversation.closed", "reason": "transport_closed"}
+            assert time.monotonic() - began < 1.0
+            async with asyncio.timeout(WAIT_S):
+                await server.eof.wait()
+            # session.update, then TCP dropped: no close frame.
+            assert frames_of(bytes(server.received)) == [(0x1, "session.update")]
+            await client.aclose()
+            log.assert_drained()
 
     run(scenario)
 

@@ -163,6 +163,15 @@ def test_v1_parse(frame, expected):
             HandoffRequested("only_id", "only_id", ""),
         ),
         (
+            # An empty call_id / id is present (Rust Option), not a reason to fall back.
+            {"type": "conversation.item.done", "item": {**CODEX_CALL, "call_id": ""}},
+            HandoffRequested("", "item_1", "delegate now"),
+        ),
+        (
+            {"type": "conversation.item.done", "item": {**CODEX_CALL, "id": ""}},
+            HandoffRequested("call_1", "", "delegate now"),
+        ),
+        (
             {"type": "conversation.item.done", "item": {**CODEX_CALL, "name": "other_tool"}},
             ItemDone("item_1"),
         ),
