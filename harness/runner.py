@@ -169,8 +169,9 @@ async def run_case_async(
     """Run ``case`` against ``adapter``; never raises for anything the implementation does."""
     run = CaseRun(case=case, implementation=adapter.name)
     missing = case.requires - adapter.capabilities
-    if missing:
+    if missing or getattr(adapter, "reason", None):
         run.status, run.missing = "unsupported", frozenset(missing)
+        run.error = getattr(adapter, "reason", "") or ""
         return run
     started = time.monotonic()
     server = FakeServer(case.script, ssl=ssl_context)
@@ -221,7 +222,7 @@ def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None
     if run.status == "unsupported":
         wire = WireVerdict(findings=())
         ev = EventsVerdict(ok=True, actual="", expected=expected)
-        detail = "missing capabilities: " + ", ".join(sorted(run.missing))
+        detail = run.error or "missing capabilities: " + ", ".join(sorted(run.missing))
         return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, wire, ev, 0.0, detail, ())
     wire = judge_wire(case, records=run.records, server_findings=run.server_findings, events=run.events)
     actual = run.snapshot_text()

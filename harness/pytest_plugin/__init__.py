@@ -4,7 +4,7 @@ Loaded through the ``pytest11`` entry point. Hooks are re-exported from their
 modules so pytest finds them here.
 """
 
-from harness.pytest_plugin.fixtures import wireplay_adapter, wireplay_entry_result
+from harness.pytest_plugin.fixtures import wireplay_adapter, wireplay_entry_result, wireplay_known
 from harness.pytest_plugin.hooks import (
     pytest_addoption,
     pytest_configure,
@@ -21,4 +21,5 @@ __all__ = [
     "pytest_terminal_summary",
     "wireplay_adapter",
     "wireplay_entry_result",
+    "wireplay_known",
 ]

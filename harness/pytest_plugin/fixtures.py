@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.adapters.base import Adapter
 from harness.case.catalog import Entry
+from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
 from harness.pytest_plugin.state import STATE
 from harness.runner import CaseResult, judge, run_case
 from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
-__all__ = ["wireplay_adapter", "wireplay_entry_result"]
+__all__ = ["wireplay_adapter", "wireplay_entry_result", "wireplay_known"]
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +28,15 @@ def wireplay_adapter(pytestconfig: pytest.Config) -> Adapter:
     return adapter_for(impl=state.impl, driver=state.driver)
 
 
+@pytest.fixture(scope="session")
+def wireplay_known(pytestconfig: pytest.Config, wireplay_adapter: Adapter) -> Mapping[str, Known]:
+    """Known outcomes: the adapter's own expectations file, then the project's files."""
+    files = [Path(f) for f in [getattr(wireplay_adapter, "expectations_file", None)] if f]
+    return load_expectations(files + pytestconfig.stash[STATE].expectation_files)
+
+
 @pytest.fixture
-def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, snapshot: Any) -> Callable[[Entry], CaseResult]:
+def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, wireplay_known: Mapping[str, Known], snapshot: Any) -> Callable[[Entry], CaseResult]:
     """Run a suite entry, judge it (syrupy decides the events plane) and record the result."""
 
     def run(entry: Entry) -> CaseResult:
@@ -51,7 +60,11 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
         if case.snapshot and run_.status in ("completed",):
             snapshot_ok = snapshot.use_extension(CaseSnapshotExtension) == run_.snapshot_text()
         result = judge(run_, expected=expected, snapshot_ok=snapshot_ok)
-        request.node.user_properties.append(("wireplay", json.dumps(result.to_json())))
+        record = result.to_json()
+        known = wireplay_known.get(case.id)
+        if known is not None:
+            record["known"] = {"outcome": known.outcome.value, "why": known.why}
+        request.node.user_properties.append(("wireplay", json.dumps(record)))
         return result
 
     return run

@@ -30,8 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wireplay-impl", default=None, metavar="NAME", help="implementation to test: reference (default)")
     group.addoption("--wireplay-driver", default=None, metavar="CMD", help="run the suite against this subprocess driver command")
     group.addoption("--wireplay-report-json", default=None, metavar="FILE", help="write the JSON report here")
+    group.addoption("--wireplay-expectations", action="append", default=[], metavar="FILE", help="known outcomes of this implementation (WPT-style), reported as expected failures")
     parser.addini("wireplay_cases", type="paths", default=[], help="extra case folders of this project")
     parser.addini("wireplay_impl", default="reference", help="default implementation name")
+    parser.addini("wireplay_expectations", type="paths", default=[], help="expectation files of this project (known outcomes per case)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         impl=config.getoption("--wireplay-impl") or config.getini("wireplay_impl"),
         driver=config.getoption("--wireplay-driver"),
         report_json=config.getoption("--wireplay-report-json"),
+        expectation_files=[Path(p) for p in config.getoption("--wireplay-expectations")] + [Path(p) for p in config.getini("wireplay_expectations")],
     )
     config.pluginmanager.register(_Collector(config.stash[STATE]), "wireplay-collector")
 

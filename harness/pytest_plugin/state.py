@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ class PluginState:
     impl: str
     driver: str | None
     report_json: str | None
+    expectation_files: list[Path] = field(default_factory=list)
     entries: list[Entry] | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
 

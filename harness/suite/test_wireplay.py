@@ -7,8 +7,13 @@ import pytest
 from harness.verdict.outcome import Outcome
 
 
-def test_case(wireplay_entry, wireplay_entry_result):
+def test_case(wireplay_entry, wireplay_entry_result, wireplay_known):
     result = wireplay_entry_result(wireplay_entry)
+    known = wireplay_known.get(wireplay_entry.id)
+    if known is not None and result.outcome is known.outcome:
+        pytest.xfail(f"known {known.outcome.value}: {known.why}")
+    if known is not None and result.outcome is Outcome.PASS:
+        pytest.fail(f"unexpected PASS: {wireplay_entry.id} was known to be {known.outcome.value} ({known.why}); remove its expectation", pytrace=False)
     if result.outcome is Outcome.UNSUPPORTED:
         pytest.skip(f"UNSUPPORTED: {result.detail}")
     if not result.outcome.ok:
