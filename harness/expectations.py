@@ -26,7 +26,6 @@ import yaml
 from harness.errors import CaseError
 from harness.verdict.outcome import Outcome
 
-
 __all__ = ["Known", "load_expectations"]
 
 

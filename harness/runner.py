@@ -216,6 +216,20 @@ def run_case(case: Case, *, adapter: Adapter, timeout: float | None = None) -> C
     return asyncio.run(run_case_async(case, adapter=adapter, timeout=timeout))
 
 
+def _vocabulary_notes(run: CaseRun, *, limit: int = 10) -> list[str]:
+    """Events outside the neutral vocabulary (checked only when the events plane failed)."""
+    from harness.vocabulary import vocabulary_problems
+
+    notes: list[str] = []
+    for _, event in run.events:
+        for problem in vocabulary_problems(event):
+            if problem not in notes:
+                notes.append(problem)
+        if len(notes) >= limit:
+            break
+    return notes[:limit]
+
+
 def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None) -> CaseResult:
     """Both verdicts and the outcome. ``snapshot_ok`` comes from syrupy when pytest runs it."""
     case = run.case
@@ -236,6 +250,8 @@ def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None
         parts = [f"wire: {f}" for f in wire.findings] + [f"events: {p}" for p in ev.problems]
         if not ev.ok and not ev.problems:
             parts.append("events: the reported events differ from the snapshot\n" + ev.diff)
+        if not ev.ok:
+            parts += [f"events: {p}" for p in _vocabulary_notes(run)]
         detail = "\n".join(parts)
     elif ev.non_strict:
         outcome, detail = Outcome.NON_STRICT, f"allowed alternative: {ev.non_strict}"

@@ -23,9 +23,10 @@ from harness.case.model import Case, ClientStep, NonStrict, TimingCheck, WireChe
 from harness.errors import CaseError
 from harness.paths import SCHEMAS_DIR
 
-__all__ = ["load_case", "parse_case_text", "schema_registry"]
+__all__ = ["SCHEMA_BASE", "load_case", "parse_case_text", "schema_registry"]
 
-_BASE = "https://wireplay.dev/schemas/"
+SCHEMA_BASE = "https://wireplay.dev/schemas/"
+_BASE = SCHEMA_BASE
 _RUNNER_STEPS = frozenset({"wait", "sleep"})
 
 
