@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -104,6 +105,20 @@ def _merged_config(case: Case) -> dict[str, Any]:
     return config
 
 
+_BUNDLE_REF = re.compile(r"\$\{tls:([a-z-]+)\}")
+
+
+def _resolve_bundles(value: Any, bundle: Callable[[str], Any]) -> Any:
+    """Replace ``${tls:<bundle>}`` in config strings with that CA bundle's path."""
+    if isinstance(value, dict):
+        return {k: _resolve_bundles(v, bundle) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_bundles(v, bundle) for v in value]
+    if isinstance(value, str):
+        return _BUNDLE_REF.sub(lambda m: str(bundle(m.group(1))), value)
+    return value
+
+
 class _Events:
     """Events reported by the implementation, stamped on the server's clock."""
 
@@ -174,6 +189,13 @@ async def run_case_async(
         run.error = getattr(adapter, "reason", "") or ""
         return run
     started = time.monotonic()
+    config = _merged_config(case)
+    if case.tls and ssl_context is None:
+        from fake_server.tls import tls_material
+
+        material = tls_material()
+        ssl_context, ca_file = material.server_context(), str(material.bundle("ca"))
+        config = _resolve_bundles(config, material.bundle)
     server = FakeServer(case.script, ssl=ssl_context)
     events = _Events(run, server.transcript.now)
     session: Session | None = None
@@ -183,7 +205,7 @@ async def run_case_async(
         scheme_origin = server.origin
         endpoint = Endpoint(origin=scheme_origin, base_url=f"{scheme_origin}/v1", ca_file=ca_file)
         async with asyncio.timeout(bound):
-            session = await adapter.start(endpoint=endpoint, config=_merged_config(case), emit=events.emit, case_id=case.id)
+            session = await adapter.start(endpoint=endpoint, config=config, emit=events.emit, case_id=case.id)
             await _drive(case, session, events)
     except TimeoutError:
         run.status = "timeout"

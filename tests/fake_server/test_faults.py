@@ -340,3 +340,35 @@ def test_binds_loopback_only_unless_allowed():
     with pytest.raises(LoopbackOnlyError, match="binds loopback only"):
         FakeServer(script_from_mapping({"exchanges": []}), host="0.0.0.0")
     FakeServer(script_from_mapping({"exchanges": []}), host="0.0.0.0", allow_remote=True)  # no error
+
+
+# -- TLS ----------------------------------------------------------------------------
+
+def test_tls_serves_https_and_wss_with_the_generated_ca_only():
+    import ssl
+
+    from fake_server.tls import tls_material
+
+    material = tls_material()
+
+    async def main():
+        srv = FakeServer(
+            script_from_mapping({"exchanges": [
+                {"http": {"path": "/v1/responses"}, "respond": {"sse": [{"event": {"type": "response.completed"}}]}},
+                {"websocket": {"path": "/v1/realtime"}, "script": [{"send": {"type": "hello"}}]},
+            ]}),
+            ssl=material.server_context(),
+        )
+        async with srv:
+            assert srv.origin.startswith("https://127.0.0.1:")
+            trusted = ssl.create_default_context(cafile=str(material.bundle("ca")))
+            async with httpx.AsyncClient(verify=trusted) as client:
+                r = await client.post(srv.origin + "/v1/responses")
+            assert "response.completed" in r.text
+            async with connect(srv.origin.replace("https", "wss", 1) + "/v1/realtime", ssl=trusted, open_timeout=3, close_timeout=1) as ws:
+                assert json.loads(await ws.recv()) == {"type": "hello"}
+            untrusted = ssl.create_default_context(cafile=str(material.bundle("other-ca")))
+            async with httpx.AsyncClient(verify=untrusted) as client:
+                with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                    await client.post(srv.origin + "/v1/responses")
+    run(main())
