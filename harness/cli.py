@@ -115,6 +115,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from harness.report.page import write_html_report
+
+    missing = [p for p in args.reports if not Path(p).is_file()]
+    for p in missing:
+        _err(f"{p}: no such report file (write one with wireplay run --report-json FILE)")
+    if missing:
+        return 1
+    write_html_report(Path(args.output), inputs=[Path(p) for p in args.reports])
+    _out(f"wrote {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wireplay", description="Protocol conformance harness for OpenAI Realtime and Responses API clients.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     srv.add_argument("--transcript", default=None, metavar="FILE", help="also write the transcript as JSON here")
     srv.set_defaults(func=_cmd_serve)
+    rep = sub.add_parser("report", help="merge JSON reports into one HTML matrix")
+    rep.add_argument("reports", nargs="+", metavar="REPORT.json")
+    rep.add_argument("-o", "--output", default="wireplay-report.html", metavar="FILE")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 

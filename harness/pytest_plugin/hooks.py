@@ -92,7 +92,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state.report_json:
         from harness.report.json_report import write_report
 
-        write_report(Path(state.report_json), results=results, implementation=state.impl if not state.driver else state.driver)
+        named = Counter(r.get("implementation") for r in results if r.get("implementation"))
+        implementation = named.most_common(1)[0][0] if named else (state.driver or state.impl)
+        write_report(Path(state.report_json), results=results, implementation=implementation)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
