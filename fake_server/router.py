@@ -27,8 +27,10 @@ class RequestHead:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     websocket: bool
+    target: str = ""  # the raw request-target: path and query in the order sent
 
     def as_route_target(self) -> dict[str, Any]:
+        """What routes match on: method and path."""
         return {"method": self.method, "path": self.path}
 
 

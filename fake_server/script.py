@@ -96,6 +96,7 @@ class WsStep:
     ops: ``expect`` (next client message matches), ``send`` (a JSON text frame),
     ``send_text`` (raw text, e.g. invalid JSON), ``send_binary`` (base64 payload),
     ``sleep``, ``mark``, ``expect_close`` (the client sends a close frame),
+    ``expect_eof`` (the client ends TCP without a close frame),
     ``close`` (server close frame with code/reason), ``drop`` (TCP FIN without a
     close frame), ``reset`` (TCP RST), ``stall`` (stop answering anything, keep TCP
     open).
@@ -109,6 +110,7 @@ class WsStep:
         "sleep",
         "mark",
         "expect_close",
+        "expect_eof",
         "close",
         "drop",
         "reset",
@@ -133,6 +135,7 @@ class Exchange:
     name: str = ""
     reply: HttpReply | None = None
     accept_headers: tuple[tuple[str, str], ...] = ()
+    accept_delay: float = 0.0
     script: tuple[WsStep, ...] = ()
     on_close: OnClose = "answer"
     extra_messages: Literal["fail", "allow"] = "fail"
@@ -259,6 +262,7 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server") -> Scri
                     route=ex["websocket"],
                     reply=_reply(ex["reject"], path=f"{where}.reject") if "reject" in ex else None,
                     accept_headers=_headers(ex.get("accept", {}).get("headers")),
+                    accept_delay=float(ex.get("accept", {}).get("delay", 0.0)),
                     script=_ws_steps(ex.get("script", []), path=f"{where}.script"),
                     on_close=ex.get("on_close", "answer"),
                     extra_messages=ex.get("extra_messages", "fail"),

@@ -268,6 +268,7 @@ class FakeServer:
         headers = dict(headers_list)
         websocket = headers.get("upgrade", "").lower() == "websocket"
         head = RequestHead(
+            target=target,
             method=event.method.decode("latin-1"),
             path=split.path,
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
@@ -278,8 +279,8 @@ class FakeServer:
 
     def _check_expect(self, conn_id: int, exchange: Exchange, head: RequestHead, body: Any) -> None:
         expected = exchange.expect
-        actual = {"headers": dict(head.headers), "query": dict(head.query), "body": body}
-        for part in ("headers", "query", "body"):
+        actual = {"headers": dict(head.headers), "query": dict(head.query), "body": body, "target": head.target}
+        for part in ("target", "headers", "query", "body"):
             if part not in expected:
                 continue
             found = match(expected[part], actual[part], path=part)

@@ -22,7 +22,6 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-
 __all__ = ["BUNDLES", "TlsMaterial", "tls_material"]
 
 BUNDLES = (
@@ -47,7 +46,7 @@ def _pem(label: str, der: bytes) -> str:
 def _crl_pem(ca: trustme.CA) -> str:
     key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), password=None)
     issuer = x509.load_pem_x509_certificate(ca.cert_pem.bytes()).subject
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     crl = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer)

@@ -157,8 +157,8 @@ class _Conn:
 
     def _unreached(self, steps: tuple[WsStep, ...], *, why: str) -> None:
         for later in steps:
-            if later.op in ("expect", "expect_close"):
-                wanted = "a close frame" if later.op == "expect_close" else render(later.payload)
+            if later.op in ("expect", "expect_close", "expect_eof"):
+                wanted = {"expect_close": "a close frame", "expect_eof": "the client to drop TCP"}.get(later.op) or render(later.payload)
                 self.finding(f"{later.path}: not reached, {why} (expected {wanted})")
 
     async def run_step(self, step: WsStep) -> bool:
@@ -168,6 +168,8 @@ class _Conn:
             return await self._expect(step, timeout)
         if step.op == "expect_close":
             return await self._expect_close(step, timeout)
+        if step.op == "expect_eof":
+            return await self._expect_eof(step, timeout)
         if step.op in ("send", "send_text", "send_binary"):
             return await self._send(step)
         if step.op == "sleep":
@@ -270,6 +272,22 @@ class _Conn:
                 return False
             self._extra(kind, value, where=step.path)
 
+    async def _expect_eof(self, step: WsStep, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            msg = await self.next_message(max(0.0, deadline - loop.time()))
+            if msg is None:
+                self.finding(f"{step.path}: client did not end the connection within {timeout:g}s")
+                return False
+            kind, value = msg
+            if kind == "eof":
+                return False  # the connection is gone: nothing after this step can run
+            if kind == "close":
+                self.finding(f"{step.path}: client sent a close frame (code {value[0]}), expected it to drop TCP without one")
+                return False
+            self._extra(kind, value, where=step.path)
+
     def _extra(self, kind: str, value: Any, *, where: str) -> None:
         if self.exchange.extra_messages == "allow":
             return
@@ -306,6 +324,8 @@ async def serve_websocket(
 ) -> None:
     """Complete the upgrade for ``exchange`` and run its script on this connection."""
     state = _Conn(server, conn_id, exchange, writer)
+    if exchange.accept_delay:
+        await asyncio.sleep(exchange.accept_delay)
     # Replay the request head h11 already parsed into the Sans-I/O protocol, so its
     # parser moves past the handshake exactly as if it had read it itself.
     head = b"GET " + event.target + b" HTTP/1.1\r\n"

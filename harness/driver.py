@@ -15,7 +15,6 @@ from typing import Any
 
 from harness.adapters.base import Adapter, Endpoint, Session
 
-
 __all__ = ["main", "serve_driver"]
 
 
@@ -51,7 +50,7 @@ async def serve_driver(adapter: Adapter) -> int:
                 try:
                     assert session is not None, "command before start"
                     await session.handle(msg["op"], msg["args"])
-                except Exception as exc:  # noqa: BLE001 - reported to the harness as a failed command
+                except Exception as exc:
                     _write({"type": "failed", "id": msg["id"], "message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
                 else:
                     _write({"type": "done", "id": msg["id"]})

@@ -105,17 +105,33 @@ def _merged_config(case: Case) -> dict[str, Any]:
     return config
 
 
-_BUNDLE_REF = re.compile(r"\$\{tls:([a-z-]+)\}")
+_PLACEHOLDER = re.compile(r"\$\{(tls|server):([a-z_-]+)\}")
 
 
-def _resolve_bundles(value: Any, bundle: Callable[[str], Any]) -> Any:
-    """Replace ``${tls:<bundle>}`` in config strings with that CA bundle's path."""
+def _resolve_placeholders(value: Any, *, origin: str, bundle: Callable[[str], Any] | None) -> Any:
+    """Replace ``${server:origin}``, ``${server:ws_origin}`` and ``${tls:<bundle>}`` in config strings.
+
+    They let a case configure base URLs and CA files that exist only once its server runs.
+    """
+
+    def one(m: re.Match[str]) -> str:
+        kind, name = m.groups()
+        if kind == "server":
+            ws_origin = origin.replace("http", "ws", 1)
+            values = {"origin": origin, "ws_origin": ws_origin}
+            if name not in values:
+                raise ValueError(f"unknown placeholder ${{server:{name}}}; expected origin or ws_origin")
+            return values[name]
+        if bundle is None:
+            raise ValueError(f"${{tls:{name}}} needs server.tls: true in the case")
+        return str(bundle(name))
+
     if isinstance(value, dict):
-        return {k: _resolve_bundles(v, bundle) for k, v in value.items()}
+        return {k: _resolve_placeholders(v, origin=origin, bundle=bundle) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_bundles(v, bundle) for v in value]
+        return [_resolve_placeholders(v, origin=origin, bundle=bundle) for v in value]
     if isinstance(value, str):
-        return _BUNDLE_REF.sub(lambda m: str(bundle(m.group(1))), value)
+        return _PLACEHOLDER.sub(one, value)
     return value
 
 
@@ -189,13 +205,12 @@ async def run_case_async(
         run.error = getattr(adapter, "reason", "") or ""
         return run
     started = time.monotonic()
-    config = _merged_config(case)
+    bundle: Callable[[str], Any] | None = None
     if case.tls and ssl_context is None:
         from fake_server.tls import tls_material
 
         material = tls_material()
-        ssl_context, ca_file = material.server_context(), str(material.bundle("ca"))
-        config = _resolve_bundles(config, material.bundle)
+        ssl_context, ca_file, bundle = material.server_context(), str(material.bundle("ca")), material.bundle
     server = FakeServer(case.script, ssl=ssl_context)
     events = _Events(run, server.transcript.now)
     session: Session | None = None
@@ -204,6 +219,7 @@ async def run_case_async(
         await server.start()
         scheme_origin = server.origin
         endpoint = Endpoint(origin=scheme_origin, base_url=f"{scheme_origin}/v1", ca_file=ca_file)
+        config = _resolve_placeholders(_merged_config(case), origin=scheme_origin, bundle=bundle)
         async with asyncio.timeout(bound):
             session = await adapter.start(endpoint=endpoint, config=config, emit=events.emit, case_id=case.id)
             await _drive(case, session, events)

@@ -17,10 +17,20 @@ from harness.case.model import Case
 from harness.wire_schemas import validate_frame
 
 
+def _realtime_version(case: Case) -> str:
+    """The version the case runs: explicit config, else its profile's default (v1; v2 in later)."""
+    section = case.config.get("realtime", {})
+    if "version" in section:
+        return section["version"]
+    profile = case.profile.get("realtime", section.get("profile"))
+    preset = profile if isinstance(profile, str) else (profile or {}).get("preset")
+    default = (profile or {}).get("default_version") if isinstance(profile, dict) else None
+    return default or ("v2" if preset == "later" else "v1")
+
+
 def _protocol(case: Case, *, path: str, websocket: bool) -> str | None:
     if "/realtime" in path:
-        version = case.config.get("realtime", {}).get("version", "v1")
-        return f"realtime.{version}"
+        return f"realtime.{_realtime_version(case)}"
     if path.endswith("/responses"):
         return "responses.ws" if websocket else "responses.sse"
     return None

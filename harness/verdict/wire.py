@@ -31,6 +31,7 @@ def _request_view(record: Record) -> dict[str, Any]:
     return {
         "kind": "websocket" if record.data.get("websocket") else "http",
         "method": record.data["method"],
+        "target": record.data.get("target", ""),
         "path": record.data["path"],
         "query": record.data.get("query", {}),
         "headers": dict(record.data.get("headers", [])),
@@ -52,7 +53,7 @@ def _select(requests: Sequence[dict[str, Any]], selector: Mapping[str, Any]) -> 
 
 def _check_request(req: dict[str, Any], expected: Mapping[str, Any], *, where: str) -> list[str]:
     found = []
-    for part in ("headers", "query", "body"):
+    for part in ("target", "headers", "query", "body"):
         if part in expected:
             miss = match(expected[part], req[part], path=part)
             if miss:

@@ -372,3 +372,30 @@ def test_tls_serves_https_and_wss_with_the_generated_ca_only():
                 with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                     await client.post(srv.origin + "/v1/responses")
     run(main())
+
+
+def test_expect_eof_tells_a_dropped_socket_from_a_close_frame():
+    async def main():
+        async with server(
+            {"websocket": {"path": "/v1/a"}, "script": [{"expect_eof": None}]},
+            {"websocket": {"path": "/v1/b"}, "script": [{"expect_eof": None}]},
+        ) as srv:
+            dropped = await connect(ws_url(srv, "/v1/a"), open_timeout=3)
+            dropped.transport.abort()  # TCP gone, no close frame
+            async with connect(ws_url(srv, "/v1/b"), open_timeout=3, close_timeout=1):
+                pass  # a clean close frame
+            await srv.settle(timeout=1)
+            assert srv.findings() == ["server.exchanges[1].script[0]: client sent a close frame (code 1000), expected it to drop TCP without one"]
+    run(main())
+
+
+def test_slow_upgrade_and_raw_target_in_order():
+    async def main():
+        async with server({"websocket": {"path": "/v1/realtime"}, "accept": {"delay": 0.3},
+                           "expect": {"target": "/v1/realtime?intent=quicksilver&model=m"}}) as srv:
+            start = time.monotonic()
+            async with connect(ws_url(srv, "/v1/realtime?model=m&intent=quicksilver"), open_timeout=3, close_timeout=1):
+                assert time.monotonic() - start >= 0.3
+            await srv.settle(timeout=1)
+            assert srv.findings() == ['server.exchanges[0].expect.target: expected "/v1/realtime?intent=quicksilver&model=m", got "/v1/realtime?model=m&intent=quicksilver"']
+    run(main())

@@ -19,7 +19,7 @@ from typing import Any
 from harness.client.responses import events
 from harness.client.responses.auth import ApiKeyAuth
 from harness.client.responses.config import ClientConfig
-from harness.client.responses.errors import TurnError, map_api_error
+from harness.client.responses.errors import ApiError, TurnError, map_api_error
 from harness.client.responses.http_transport import HttpTransport
 from harness.client.responses.request import build_body, responses_url, turn_metadata_json, ws_url
 from harness.client.responses.retry import backoff_s
@@ -195,12 +195,14 @@ class ResponsesClient:
         self._quiet = True
         try:
             if self._profile.prewarm == "handshake":
-                await self._sampler.ensure_ws(self)
+                opened = await self._sampler.ensure_ws(self)
+                if isinstance(opened, ApiError) and opened.kind == "http" and opened.status == 426:
+                    self._fallback_on_426(Outcome(error=opened, fallback=True))
             else:
                 body = build_body(self._cfg, [], prompt_cache_key=self._conversation_id)
                 outcome = await self._sampler.sample_ws(body, self, attempt=1, generate=False)
                 if outcome.fallback:
-                    self._fallback_to_http()
+                    self._fallback_on_426(outcome)
         finally:
             self._quiet = False
 
@@ -253,11 +255,19 @@ class ResponsesClient:
             outcome = await self._sampler.sample_ws(body, self, attempt=attempt)
             if not outcome.fallback:
                 return outcome
-            self._fallback_to_http()  # 426: silent, immediate (§6.3, codex-cli §4g)
+            self._fallback_on_426(outcome)
         return await self._sampler.sample_http(body, self)
 
     def _websocket_active(self) -> bool:
         return not self._ws_disabled
+
+    def _fallback_on_426(self, outcome: Outcome) -> None:
+        """426 Upgrade Required: HTTP for good, at once, with the fallback warning unless the
+        profile pins codex 0.169.0's silent fallback (§6.3, codex-cli §4g)."""
+        self._fallback_to_http()
+        if self._profile.warn_on_426_fallback and outcome.error is not None:
+            err = map_api_error(outcome.error, now_s=time.time())
+            self._emit(events.warning(FALLBACK_WARNING.format(err=err.message)))
 
     def _fallback_to_http(self) -> None:
         """Session-wide and sticky: later turns never try the websocket again (§6.3)."""

@@ -20,6 +20,7 @@ from harness.client.responses.auth import ApiKeyAuth
 from harness.client.responses.errors import ApiError
 from harness.client.responses.headers import Headers
 from harness.client.responses.retry import backoff_s, transport_retryable
+from harness.client.responses.transport_errors import TIMED_OUT, neutral_text
 
 __all__ = ["HttpStream", "HttpTransport", "StreamReadError"]
 
@@ -27,7 +28,8 @@ Emit = Callable[[dict[str, Any]], None]
 
 
 class StreamReadError(Exception):
-    """The body could not be read: idle timeout or a transport error (message = §2.5 text)."""
+    """The body could not be read: idle timeout (§2.5 text) or a transport error (neutral
+    text, `transport_errors`)."""
 
 
 class HttpStream:
@@ -50,7 +52,7 @@ class HttpStream:
             except TimeoutError:
                 raise StreamReadError("idle timeout waiting for SSE") from None
             except httpx.HTTPError as exc:
-                raise StreamReadError(f"error decoding response body: {exc}") from None
+                raise StreamReadError(neutral_text(exc, phase="body")) from None
             yield chunk
 
     async def aclose(self) -> None:
@@ -129,9 +131,9 @@ class HttpTransport:
             self._telemetry(attempt, status, started, f"http {status}")
             return error
         except httpx.TimeoutException:
-            error = ApiError(kind="timeout", message="request timed out")
-        except httpx.HTTPError:
-            error = ApiError(kind="network", message=f"error sending request for url ({url})")
+            error = ApiError(kind="timeout", message=TIMED_OUT)
+        except httpx.HTTPError as exc:
+            error = ApiError(kind="network", message=neutral_text(exc, phase="connect"))
         self._telemetry(attempt, status, started, error.message)
         return error
 

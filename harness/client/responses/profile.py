@@ -31,14 +31,15 @@ class ResponsesProfile:
     """`handshake` (early-2026: connect only) or `request` (later: `generate:false` create, §1.4)."""
     ws_await_close_on_error: bool = False
     """True restores the early-2026 bug: await the close handshake before reporting (§6.1)."""
-    server_model_from_payload: bool = True
-    """Seed behaviour: `response.model` in event payloads also reports the server model (§3.3)."""
     turn_state_from_metadata_event: bool = False
     """Later: `response.metadata` / `codex.response.metadata` headers carry turn state (§10)."""
     ws_turn_state_in_client_metadata: bool = False
     """Later: echo turn state in `client_metadata["x-codex-turn-state"]` (§3.4, §10)."""
     ws_incremental_across_turns: bool = False
     """Later: the websocket incremental baseline survives the end of a turn (codex-cli §4g)."""
+    warn_on_426_fallback: bool = True
+    """The issue: a 426 upgrade falls back to HTTP with the `Falling back ...` warning, as
+    exhausted retries do; false pins the silent 426 of codex 0.169.0 / the source (§6.3)."""
     fallback_resets_retries: bool = True
     """Early-2026 resets the stream retry budget after falling back to HTTP (§6.3)."""
     hide_first_ws_reconnect: bool = False
@@ -56,7 +57,6 @@ _LATER_OVERRIDES: dict[str, Any] = {
     "name": "later",
     "session_headers": "session-id",
     "prewarm": "request",
-    "server_model_from_payload": False,
     "turn_state_from_metadata_event": True,
     "ws_turn_state_in_client_metadata": True,
     "ws_incremental_across_turns": True,

@@ -48,7 +48,8 @@ class RequestHooks(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Completed, failed, or (websocket handshake 426) asked to fall back to HTTP."""
+    """Completed, failed, or (websocket handshake 426, `error` = the 426) asked to fall
+    back to HTTP."""
 
     completed: Completed | None = None
     error: ApiError | None = None
@@ -183,7 +184,7 @@ class Sampler:
         conn = await self.ensure_ws(hooks)
         if isinstance(conn, ApiError):
             if conn.kind == "http" and conn.status == 426:
-                return Outcome(fallback=True)  # §6.3: Upgrade Required → HTTP for good
+                return Outcome(error=conn, fallback=True)  # §6.3: Upgrade Required → HTTP
             return Outcome(error=conn)
         frame = self.incr.prepare(body, version=self._cfg.ws_version, generate=generate,
                                   client_metadata=self._client_metadata(hooks))  # fmt: skip

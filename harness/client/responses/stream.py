@@ -2,7 +2,7 @@
 
 Feed it each SSE `data` string or websocket text frame; it maps events by `type`
 (§2.3), classifies failures (§2.4), applies the termination rules (§2.5) and reports
-the server model carried in payloads (§3.3). The transports only move bytes.
+the server model carried in payload headers (`response.headers`, §3.3). The transports only move bytes.
 """
 
 from __future__ import annotations
@@ -208,19 +208,15 @@ class StreamProcessor:
         return [Failed(error)]
 
     def _payload_model(self, event: Mapping[str, Any]) -> str | None:
+        """`response.headers` inside the event, else a top-level `headers` object (websocket
+        metadata events); case-insensitive `openai-model` / `x-openai-model` (§3.3). The
+        body field `response.model` is never a source (codex-cli §4c: only headers count)."""
         response = event.get("response")
         if isinstance(response, Mapping):
             model = _json_header(response.get("headers"), "openai-model", "x-openai-model")
             if model is not None:
                 return model
-        model = _json_header(event.get("headers"), "openai-model", "x-openai-model")
-        if model is not None:
-            return model
-        if self._profile.server_model_from_payload and isinstance(response, Mapping):
-            value = response.get("model")
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-        return None
+        return _json_header(event.get("headers"), "openai-model", "x-openai-model")
 
 
 def _typed_fields_ok(event: Mapping[str, Any]) -> bool:

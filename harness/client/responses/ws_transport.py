@@ -14,11 +14,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidMessage,
+    InvalidStatus,
+    WebSocketException,
+)
 from websockets.protocol import State
 
 from harness.client.responses.errors import ApiError
 from harness.client.responses.headers import Headers
+from harness.client.responses.transport_errors import (
+    CONNECTION_RESET,
+    INVALID_UPGRADE,
+    TIMED_OUT,
+    neutral_text,
+)
 
 __all__ = ["WsClosed", "WsConnection", "WsIdle", "open_websocket"]
 
@@ -28,7 +40,8 @@ WS_EOF = "stream closed before response.completed"
 
 @dataclass(frozen=True, slots=True)
 class WsClosed:
-    """The socket ended; `message` is the §2.1 text for close frame vs plain EOF."""
+    """The socket ended: the §2.1 text for a close frame vs a plain EOF (FIN), or the
+    neutral `connection reset` for a RST."""
 
     message: str
 
@@ -57,7 +70,7 @@ class WsConnection:
         try:
             await self._ws.send(text)
         except (ConnectionClosed, OSError) as exc:
-            return f"failed to send websocket request: {exc}"
+            return f"failed to send websocket request: {neutral_text(exc, phase='send')}"
         return None
 
     async def recv(self, idle_timeout_s: float) -> str | bytes | WsClosed | WsIdle:
@@ -68,7 +81,11 @@ class WsConnection:
         except TimeoutError:
             return WsIdle()
         except ConnectionClosed as exc:
-            return WsClosed(WS_CLOSED_BY_SERVER if exc.rcvd is not None else WS_EOF)
+            if exc.rcvd is not None:
+                return WsClosed(WS_CLOSED_BY_SERVER)
+            if neutral_text(exc, phase="body") == CONNECTION_RESET:
+                return WsClosed(CONNECTION_RESET)  # RST: no codex text, a neutral one
+            return WsClosed(WS_EOF)
 
     def abort(self) -> None:
         """Drop the connection now, without a close handshake (§6.1 [later] fix)."""
@@ -122,9 +139,12 @@ async def open_websocket(
             body=(response.body or b"").decode("utf-8", errors="replace"),
         )
     except TimeoutError:
-        return ApiError(kind="timeout", message="request timed out")
+        return ApiError(kind="timeout", message=TIMED_OUT)
+    except InvalidHandshake as exc:
+        text = neutral_text(exc, phase="connect") if isinstance(exc, InvalidMessage) else INVALID_UPGRADE
+        return ApiError(kind="network", message=text)
     except (WebSocketException, OSError) as exc:
-        return ApiError(kind="network", message=f"websocket connect failed: {exc}")
+        return ApiError(kind="network", message=neutral_text(exc, phase="connect"))
     response_headers = Headers(tuple(ws.response.headers.raw_items())) if ws.response else Headers()
     duration = round((time.monotonic() - started) * 1000, 3)
     return WsConnection(ws, handshake_headers=response_headers, duration_ms=duration)

@@ -319,16 +319,22 @@ def test_reroute_warned_once_per_turn_and_recorded_in_history() -> None:
     run(body)
 
 
-def test_reroute_from_created_payload_mid_stream_depends_on_profile() -> None:
+def test_reroute_from_payload_headers_mid_stream_not_from_response_model() -> None:
     async def body() -> None:
-        events = [created("r1", model="gpt-5.2"), completed("r1")]
-        async with FakeHttpServer([ok(*events), ok(*events)]) as server:
+        by_model = [created("r1", model="gpt-5.2"), completed("r1")]
+        by_headers = [created("r1", headers={"openai-model": "gpt-5.2"}), completed("r1")]
+        replies = [ok(*by_model), ok(*by_model), ok(*by_headers), ok(*by_headers)]
+        async with FakeHttpServer(replies) as server:
+            early_model = await drive(server, {"model": "gpt-5.3-codex"}, [turn()])
+            later_model = await drive(server, {"model": "gpt-5.3-codex", "profile": "later"},
+                                      [turn()])  # fmt: skip
             early = await drive(server, {"model": "gpt-5.3-codex"}, [turn()])
             later = await drive(server, {"model": "gpt-5.3-codex", "profile": "later"}, [turn()])
-        assert early.types()[:5] == ["turn.started", "responses.rate_limits",
-                                     "responses.server_model", "turn.model_reroute", "warning"]  # fmt: skip
-        assert later.of("turn.model_reroute") == [] and later.of("responses.server_model") == []
-        assert later.of("turn.started")[0]["turn_id"]
+        for rec in (early_model, later_model):
+            assert rec.of("turn.model_reroute") == [] and rec.of("responses.server_model") == []
+        for rec in (early, later):
+            assert rec.types()[:5] == ["turn.started", "responses.rate_limits",
+                                       "responses.server_model", "turn.model_reroute", "warning"]  # fmt: skip
         assert "session-id" in server.posts()[1].headers
         assert "session_id" not in server.posts()[1].headers
 

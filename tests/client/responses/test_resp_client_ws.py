@@ -263,14 +263,21 @@ def test_turn_state_from_handshake_echoed_on_reconnect_and_reset_next_turn() -> 
     run(body)
 
 
-def test_426_upgrade_falls_back_silently_and_for_good() -> None:
+def test_426_upgrade_falls_back_for_good_with_a_warning_unless_pinned_silent() -> None:
     async def body() -> None:
-        replies = [Reply(chunks=[sse(completed("r1"))]), Reply(chunks=[sse(completed("r2"))])]
-        async with FakeHttpServer(replies, ws_statuses=[426]) as server:
-            rec = await drive(server.base_url, {}, [turn("a"), turn("b")])
-        assert len(server.gets()) == 1 and len(server.posts()) == 2
-        assert rec.of("warning") == [] and rec.of("turn.stream_error") == []
-        assert [e["status"] for e in rec.of("turn.completed")] == ["completed", "completed"]
+        for warn in (True, False):
+            replies = [Reply(chunks=[sse(completed("r1"))]), Reply(chunks=[sse(completed("r2"))])]
+            async with FakeHttpServer(replies, ws_statuses=[426]) as server:
+                config = {} if warn else {"profile": {"warn_on_426_fallback": False}}
+                rec = await drive(server.base_url, config, [turn("a"), turn("b")])
+            assert len(server.gets()) == 1 and len(server.posts()) == 2
+            ws_url = server.base_url.replace("http://", "ws://") + "/responses"
+            err = f"unexpected status 426 Upgrade Required: ws status 426, url: {ws_url}"
+            expected = [{"type": "warning",
+                         "message": f"Falling back from WebSockets to HTTPS transport. {err}"}]
+            assert rec.of("warning") == (expected if warn else [])
+            assert rec.of("turn.stream_error") == []
+            assert [e["status"] for e in rec.of("turn.completed")] == ["completed", "completed"]
 
     run(body)
 

@@ -288,25 +288,42 @@ def test_wrapped_error_without_failure_status_is_ignored(event: dict[str, Any]) 
     assert run([event, COMPLETED], transport="websocket", eof=False) == [DONE]
 
 
-def test_server_model_from_payload_before_the_event_and_deduplicated() -> None:
+def test_response_model_field_is_never_a_server_model_source() -> None:
     events = [
         {"type": "response.created", "response": {"id": "r1", "model": "gpt-5.2"}},
-        {"type": "response.in_progress", "response": {"id": "r1", "model": "gpt-5.2"}},
         {"type": "response.completed", "response": {"id": "r1", "model": "gpt-5.3"}},
     ]
-    assert run(events) == [ServerModel("gpt-5.2"), Created("r1"), ServerModel("gpt-5.3"), DONE]
+    for profile in (EARLY, LATER):
+        assert run(events, profile=profile) == [Created("r1"), DONE]
 
 
-def test_later_profile_ignores_response_model_but_reads_headers() -> None:
+def test_server_model_from_payload_headers_before_the_event_and_deduplicated() -> None:
+    def headed(kind: str, model: str) -> dict[str, Any]:
+        return {"type": kind, "response": {"id": "r1", "headers": {"OpenAI-Model": model}}}
+
+    events = [
+        headed("response.created", "gpt-5.2"),
+        headed("response.in_progress", "gpt-5.2"),
+        {"type": "response.completed",
+         "response": {"id": "r1", "headers": {"openai-model": ["gpt-5.3", "x"]}}},
+    ]  # fmt: skip
+    for profile in (EARLY, LATER):
+        assert run(events, profile=profile) == [
+            ServerModel("gpt-5.2"), Created("r1"), ServerModel("gpt-5.3"), DONE
+        ]  # fmt: skip
+
+
+def test_payload_headers_read_in_both_profiles() -> None:
     events = [
         {"type": "response.created", "response": {"id": "r1", "model": "gpt-5.2"}},
         {"type": "response.created", "response": {"id": "r1", "headers": {"OpenAI-Model": ["m2"]}}},
         {"type": "codex.response.metadata", "headers": {"X-OpenAI-Model": " m3 "}},
         COMPLETED,
     ]
-    assert run(events, profile=LATER) == [
-        Created("r1"), ServerModel("m2"), Created("r1"), ServerModel("m3"), DONE
-    ]  # fmt: skip
+    for profile in (EARLY, LATER):
+        assert run(events, profile=profile) == [
+            Created("r1"), ServerModel("m2"), Created("r1"), ServerModel("m3"), DONE
+        ]  # fmt: skip
 
 
 def test_turn_state_from_metadata_event_only_in_later_profile() -> None:
