@@ -1,6 +1,6 @@
 """``wireplay report``: several JSON reports merged into one HTML page.
 
-A matrix of cases × implementations grouped by area, a totals row, and for every
+A matrix of cases by implementations grouped by area, a totals row, and for every
 cell its details (outcome, reason, wire findings, expected vs received events, the
 wire log) one click away — the page a person reads instead of logs. One
 self-contained file: no scripts, no external assets.
@@ -114,7 +114,7 @@ def render_report(reports: Sequence[Mapping[str, Any]]) -> str:
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>wireplay conformance report</title>"
         f"<style>{_CSS}</style></head><body>\n<h1 id=top>wireplay conformance report</h1>\n"
-        f"<p>{len(cells)} cases × {len(impls)} implementation(s). {legend}; dashed: a known outcome (expectations file).</p>\n"
+        f"<p>{len(cells)} cases &times; {len(impls)} implementation(s). {legend}; dashed: a known outcome (expectations file).</p>\n"
         f'<table id="matrix">{head}\n' + "\n".join(rows) + "</table>\n" + "\n".join(details) + "\n</body></html>\n"
     )
 
