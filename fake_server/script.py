@@ -14,6 +14,7 @@ convert; they do not re-check.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class SseStep:
     repeat: int = 1
     path: str = ""
     malformed: bool = False
+    data: bytes = b""  # the encoded bytes, computed once when the script is built
 
     def encode(self) -> bytes:
         """Bytes this step writes to the stream (empty for sleep/mark)."""
@@ -121,6 +123,7 @@ class WsStep:
     timeout: float | None = None
     path: str = ""
     malformed: bool = False
+    data: bytes = b""  # a ``send`` step's JSON text, encoded once when the script is built
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +177,8 @@ def _sse_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[SseStep,
     for i, step in enumerate(raw):
         repeat = int(step.get("repeat", 1))
         (op,) = [k for k in step if k not in _MODIFIERS]
-        steps.append(SseStep(op=op, payload=step[op], repeat=repeat, path=f"{path}[{i}]", malformed=bool(step.get("malformed"))))
+        sse = SseStep(op=op, payload=step[op], repeat=repeat, path=f"{path}[{i}]", malformed=bool(step.get("malformed")))
+        steps.append(dataclasses.replace(sse, data=sse.encode()))
     return tuple(steps)
 
 
@@ -220,6 +224,7 @@ def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[WsStep, .
                 timeout=None if timeout is None else float(timeout),
                 path=f"{path}[{i}]",
                 malformed=bool(step.get("malformed")),
+                data=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode() if op == "send" else b"",
             )
         )
     return tuple(steps)

@@ -34,6 +34,8 @@ from fake_server.transcript import Transcript
 __all__ = ["FakeServer", "LoopbackOnlyError", "abort_with_reset"]
 
 _READ_SIZE = 65536
+_QUIET_ROUNDS = 8  # loop iterations without a new record before the transcript counts as settled
+_SSE_BATCH = 32  # events per chunk when the script asks for no pause between them
 
 
 class LoopbackOnlyError(ValueError):
@@ -152,8 +154,14 @@ class FakeServer:
         deadline = loop.time() + timeout
         await asyncio.sleep(0)
         while self._busy and loop.time() < deadline:
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.01)
+            await asyncio.sleep(0.001)
+        # Then let in-flight bytes (a close frame, an EOF) reach the transcript: spin the
+        # loop until it records nothing new for a few rounds, instead of sleeping blind.
+        quiet, seen = 0, len(self.transcript.records)
+        while quiet < _QUIET_ROUNDS and loop.time() < deadline:
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self.transcript.records) == seen and not self._busy else 0
+            seen = len(self.transcript.records)
 
     def findings(self) -> list[str]:
         """Everything the client did against the script, as wire failures."""
@@ -308,21 +316,41 @@ class FakeServer:
         if reply.body is not None:
             writer.write(conn.send(h11.Data(data=reply.body)))
         elif reply.sse is not None:
-            for step in reply.sse:
-                if step.op == "sleep":
-                    await asyncio.sleep(float(step.payload))
-                    continue
-                if step.op == "mark":
-                    self.transcript.add("mark", conn=conn_id, name=step.payload)
-                    continue
-                if reply.pace:
-                    await asyncio.sleep(reply.pace)
-                data = step.encode()
-                writer.write(conn.send(h11.Data(data=data)))
-                self.transcript.add("sse", conn=conn_id, op=step.op, data=step.payload, repeat=step.repeat)
-                await writer.drain()
+            await self._stream_sse(conn_id, conn, writer, reply)
         await writer.drain()
         return await self._end_reply(conn_id, conn, writer, reply)
+
+    async def _stream_sse(self, conn_id: int, conn: h11.Connection, writer: asyncio.StreamWriter, reply: HttpReply) -> None:
+        """Stream as we go: consecutive events share a chunk (up to a batch), and the
+        loop yields between batches so the first event is on the wire at once."""
+        batch: list[bytes] = []
+        first = True
+
+        async def flush() -> None:
+            if batch:
+                writer.write(conn.send(h11.Data(data=b"".join(batch))))
+                batch.clear()
+                await writer.drain()
+                await asyncio.sleep(0)
+
+        for step in reply.sse or ():
+            if step.op == "sleep":
+                await flush()
+                await asyncio.sleep(float(step.payload))
+                continue
+            if step.op == "mark":
+                await flush()
+                self.transcript.add("mark", conn=conn_id, name=step.payload)
+                continue
+            if reply.pace:
+                await flush()
+                await asyncio.sleep(reply.pace)
+            batch.append(step.data)
+            self.transcript.add("sse", conn=conn_id, op=step.op, data=step.payload, repeat=step.repeat)
+            if reply.pace or len(batch) >= _SSE_BATCH or first:
+                first = False  # the first event goes out alone, at once
+                await flush()
+        await flush()
 
     async def _end_reply(self, conn_id: int, conn: h11.Connection, writer: asyncio.StreamWriter, reply: HttpReply) -> bool:
         if reply.end == "complete":

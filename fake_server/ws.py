@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["serve_websocket"]
 
 _CLOSE_REPLY_WAIT = 2.0
+_SEND_BATCH = 32  # frames written between two yields to the event loop
 
 
 class _Conn:
@@ -48,6 +49,7 @@ class _Conn:
         self.stall_on_close = exchange.on_close == "stall"
         self.closed = asyncio.Event()
         self._fragments: list[bytes] = []
+        self._unyielded = 0
         self._fragment_opcode: Opcode | None = None
 
     def finding(self, message: str) -> None:
@@ -217,8 +219,7 @@ class _Conn:
             if self.exchange.pace:
                 await asyncio.sleep(self.exchange.pace)
             if step.op == "send":
-                text = json.dumps(step.payload, separators=(",", ":"), ensure_ascii=False)
-                self.protocol.send_text(text.encode())
+                self.protocol.send_text(step.data)
                 self.t.add("ws_send", conn=self.conn_id, opcode="text", json=step.payload)
             elif step.op == "send_text":
                 self.protocol.send_text(str(step.payload).encode())
@@ -227,7 +228,12 @@ class _Conn:
                 self.protocol.send_binary(step.payload)
                 self.t.add("ws_send", conn=self.conn_id, opcode="binary", data=base64.b64encode(step.payload).decode())
             self.flush()
-            await self.writer.drain()
+            self._unyielded += 1
+            if self._unyielded >= _SEND_BATCH or self.exchange.pace:
+                # Stream as we go: let the peer (and everything else) run between batches.
+                self._unyielded = 0
+                await self.writer.drain()
+                await asyncio.sleep(0)
         return True
 
     async def _expect(self, step: WsStep, timeout: float) -> bool:

@@ -128,6 +128,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from harness.bench import main as bench_main
+
+    return bench_main(as_json=args.json, quick=args.quick, suite=not args.no_suite)
+
+
+def _cmd_soak(args: argparse.Namespace) -> int:
+    from harness.soak import run_soak
+
+    extra = [x for spec in (args.cases or []) for x in ("--cases", spec)]
+    result = run_soak(runs=args.runs, max_seconds=args.max_seconds, extra=extra)
+    if args.json:
+        _out(json.dumps(result, indent=1))
+    else:
+        _out(f"{result['runs']} serial and {result['parallel_runs']} parallel run(s) of {result['cases']} case(s)")
+        _out("flakes: " + (", ".join(result["flakes"]) if result["flakes"] else "none"))
+    return 1 if result["flakes"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wireplay", description="Protocol conformance harness for OpenAI Realtime and Responses API clients.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     srv.add_argument("--transcript", default=None, metavar="FILE", help="also write the transcript as JSON here")
     srv.set_defaults(func=_cmd_serve)
+    bench = sub.add_parser("bench", help="measure the harness against raw baselines (prints figures)")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="fewer events and repeats (a smoke run)")
+    bench.add_argument("--no-suite", action="store_true", help="skip the serial vs -n 2 suite runs")
+    bench.set_defaults(func=_cmd_bench)
+
+    soak = sub.add_parser("soak", help="run the suite repeatedly, serial and -n 2, and report flaky cases")
+    soak.add_argument("--runs", type=int, default=3, help="runs of each kind (default 3)")
+    soak.add_argument("--max-seconds", type=float, default=1800, help="start no run after this (default 1800)")
+    soak.add_argument("--cases", action="append", metavar="PATH|GLOB")
+    soak.add_argument("--json", action="store_true")
+    soak.set_defaults(func=_cmd_soak)
+
     rep = sub.add_parser("report", help="merge JSON reports into one HTML matrix")
     rep.add_argument("reports", nargs="+", metavar="REPORT.json")
     rep.add_argument("-o", "--output", default="wireplay-report.html", metavar="FILE")

@@ -145,6 +145,7 @@ class Sampler:
                 user_agent=user_agent(self._cfg.originator),
                 ssl=self._ssl,
                 timeout_s=self._profile.ws_connect_timeout_ms / 1000.0,
+                compression="deflate",  # codex offers permessage-deflate (§1.4, codex-cli §4g)
             )
             failed = isinstance(opened, ApiError)
             self._emit(events.telemetry_ws_connect(

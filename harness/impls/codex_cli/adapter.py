@@ -1,0 +1,121 @@
+"""The real Codex CLI behind the adapter seam: exec for responses, app-server for realtime.
+
+One case gets one throwaway CODEX_HOME and work dir (removed at ``aclose``), so no
+state of this machine's user, nor of another case, reaches codex.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.adapters.base import Emit, Endpoint
+from harness.impls.codex_cli.binary import CodexBinary
+from harness.impls.codex_cli.process import LOG_ENV
+from harness.impls.codex_cli.realtime import AppServerRealtime
+from harness.impls.codex_cli.responses import ExecResponses, ResponsesSettings, UnsupportedStep
+
+__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "CodexCliAdapter", "CodexCliSession"]
+
+# What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1
+# (it speaks only the v2 websocket), profiles (one fixed revision, later than the suite's
+# default), realtime.transcription, auth.chatgpt / auth.external (API keys only here).
+CODEX_CLI_CAPABILITIES = frozenset(
+    {
+        "responses",
+        "responses.sse",
+        "responses.ws",
+        "responses.ws.v2",
+        "realtime",
+        "realtime.v1",
+        "realtime.v2",
+        "auth.api-key",
+    }
+)
+EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.yaml"
+
+
+class CodexCliSession:
+    """Routes each step by its area to exec (responses) or the app-server (realtime)."""
+
+    def __init__(self, *, codex: str, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str) -> None:
+        self._codex = codex
+        self._endpoint = endpoint
+        self._config = config
+        self._emit = emit
+        self._root = tempfile.mkdtemp(prefix=f"wireplay-codex-{case_id or 'case'}-")
+        self._home = str(Path(self._root, "home"))
+        self._workdir = str(Path(self._root, "work"))
+        Path(self._home).mkdir()
+        Path(self._workdir).mkdir()
+        self._areas: dict[str, Any] = {}
+        log_dir = os.environ.get(LOG_ENV)
+        self._log_dir = Path(log_dir) if log_dir else None
+        self._case_id = case_id or "case"
+        self._log_numbers = itertools.count(1)
+
+    def _log_for(self, kind: str) -> Path | None:
+        """Where the next codex process of this case logs its I/O (``$WIREPLAY_CODEX_LOG``)."""
+        if self._log_dir is None:
+            return None
+        return self._log_dir / f"{self._case_id}.{next(self._log_numbers)}.{kind}.log"
+
+    def _area(self, area: str) -> Any:
+        if area not in self._areas:
+            section = dict(self._config.get(area) or {})
+            if area == "responses":
+                self._areas[area] = ExecResponses(
+                    codex=self._codex,
+                    base_url=self._endpoint.base_url,
+                    settings=ResponsesSettings.from_config(section),
+                    home=self._home,
+                    workdir=self._workdir,
+                    emit=self._emit,
+                    ca_file=self._endpoint.ca_file,
+                    log_for=self._log_for,
+                )
+            elif area == "realtime":
+                self._areas[area] = AppServerRealtime(
+                    codex=self._codex,
+                    endpoint_origin=self._endpoint.origin,
+                    base_url=self._endpoint.base_url,
+                    config=section,
+                    home=self._home,
+                    workdir=self._workdir,
+                    emit=self._emit,
+                    ca_file=self._endpoint.ca_file,
+                    log_for=self._log_for,
+                )
+            else:
+                raise UnsupportedStep(f"codex-cli has no '{area}' steps")
+        return self._areas[area]
+
+    async def handle(self, op: str, args: Mapping[str, Any]) -> None:
+        await self._area(op.split(".", 1)[0]).handle(op, args)
+
+    async def aclose(self) -> None:
+        try:
+            for area in self._areas.values():
+                await area.aclose()
+        finally:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+
+class CodexCliAdapter:
+    """``@openai/codex`` 0.169.0, driven as a user would: CLI processes on loopback."""
+
+    name = "codex-cli"
+    capabilities = CODEX_CLI_CAPABILITIES
+    expectations_file = str(EXPECTATIONS_FILE)
+
+    def __init__(self, *, binary: CodexBinary) -> None:
+        self.binary = binary
+        self.version = binary.version
+
+    async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> CodexCliSession:
+        return CodexCliSession(codex=self.binary.path, endpoint=endpoint, config=config, emit=emit, case_id=case_id)

@@ -1,0 +1,61 @@
+"""Finding the pinned Codex CLI binary, and refusing any other version.
+
+Known outcomes (expectations.yaml) were recorded against one exact release; a
+different ``codex`` would make them meaningless, so only the pinned version counts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.implementations import ImplementationUnavailable
+
+__all__ = ["CODEX_VERSION", "INSTALL_HINT", "CodexBinary", "find_codex"]
+
+CODEX_VERSION = "0.169.0"
+INSTALL_HINT = f"codex-cli {CODEX_VERSION} is not installed: run scripts/install-codex-cli.sh"
+ENV_BIN = "WIREPLAY_CODEX_BIN"
+_REPO = Path(__file__).resolve().parents[3]
+_DEFAULT_BIN = _REPO / ".wireplay" / "impls" / "codex-cli" / "node_modules" / ".bin" / "codex"
+_VERSION_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class CodexBinary:
+    """The launcher path and the version it reported."""
+
+    path: str
+    version: str
+
+
+def _reported_version(path: str) -> str | None:
+    """``codex --version`` prints ``codex-cli 0.169.0``; None when it cannot be run."""
+    try:
+        done = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_VERSION_TIMEOUT,
+            check=False,
+            start_new_session=True,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = done.stdout.decode(errors="replace").split()
+    return words[-1] if done.returncode == 0 and words else None
+
+
+def find_codex(*, environ: os._Environ[str] | dict[str, str] | None = None) -> CodexBinary:
+    """The pinned codex (``$WIREPLAY_CODEX_BIN`` or the install script's prefix), else unavailable."""
+    env = os.environ if environ is None else environ
+    path = env.get(ENV_BIN) or str(_DEFAULT_BIN)
+    if not os.access(path, os.X_OK):
+        raise ImplementationUnavailable(INSTALL_HINT)
+    version = _reported_version(path)
+    if version != CODEX_VERSION:
+        found = f" ({path} reports {version!r})" if version else f" ({path} did not run)"
+        raise ImplementationUnavailable(INSTALL_HINT + found)
+    return CodexBinary(path=path, version=version)

@@ -1,0 +1,123 @@
+"""What ``codex exec --json`` and its rollout file say, as neutral events (no I/O).
+
+exec prints a small JSONL vocabulary (``thread.started``, ``turn.started``,
+``item.*``, ``error``, ``turn.completed``/``turn.failed``); its rollout file
+(``$CODEX_HOME/sessions/**/rollout-*.jsonl``) records the same turn with the facts
+the JSONL leaves out: the turn id it sent in ``x-codex-turn-metadata``, each output
+item as codex stored it, per-turn token usage with ``total_tokens``, and the error's
+``codex_error_info``. Each function here turns one such record into the events that
+carry the same fact, and nothing else: what codex does not record is not reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "FALLBACK_PREFIX",
+    "INTERNAL_ITEM_KEYS",
+    "error_event",
+    "is_model_metadata_notice",
+    "output_item",
+    "parse_reconnect",
+    "parse_reroute",
+    "snake_case",
+    "token_usage",
+    "tool_call_event",
+]
+
+FALLBACK_PREFIX = "Falling back from WebSockets to HTTPS transport."
+# Codex's own bookkeeping inside a stored item; never on the wire.
+INTERNAL_ITEM_KEYS = frozenset({"internal_chat_message_metadata_passthrough", "metadata"})
+_CLIENT_ROLES = frozenset({"user", "developer", "system"})
+_CALL_TYPES = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
+_REROUTE = re.compile(r"^model rerouted: (?P<from>\S+) -> (?P<to>\S+) \((?P<reason>[A-Za-z]+)\)$")
+_RECONNECT = re.compile(r"^(?P<message>Reconnecting\.\.\. \d+/\d+)(?: \((?P<details>.*)\))?$", re.DOTALL)
+_USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
+
+
+def snake_case(name: str) -> str:
+    """``HighRiskCyberActivity`` → ``high_risk_cyber_activity`` (serde's snake_case)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def parse_reroute(message: str) -> dict[str, Any] | None:
+    """The ``model rerouted: A -> B (Reason)`` error item as ``turn.model_reroute``."""
+    m = _REROUTE.match(message.strip())
+    if m is None:
+        return None
+    return {"type": "turn.model_reroute", "from_model": m["from"], "to_model": m["to"], "reason": snake_case(m["reason"])}
+
+
+def parse_reconnect(message: str) -> dict[str, Any] | None:
+    """The top-level ``Reconnecting... n/m (details)`` error as ``turn.stream_error``."""
+    m = _RECONNECT.match(message.strip())
+    if m is None:
+        return None
+    return {"type": "turn.stream_error", "message": m["message"], "details": m["details"] or ""}
+
+
+def is_model_metadata_notice(message: str) -> bool:
+    """exec's start-up notice about an unknown model slug: local, not about the wire."""
+    return message.startswith("Model metadata for `") and "not found" in message
+
+
+def output_item(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A rollout ``response_item`` the server sent, rebuilt as the wire item; else None.
+
+    Client-authored items (user/developer messages, tool outputs) are not outputs.
+    Codex adds its bookkeeping keys and writes absent optional fields as null; both
+    are dropped so the item reads as the server sent it.
+    """
+    kind = payload.get("type")
+    if not isinstance(kind, str) or kind.endswith("_output"):
+        return None
+    if kind == "message" and payload.get("role") in _CLIENT_ROLES:
+        return None
+    return {k: v for k, v in payload.items() if k not in INTERNAL_ITEM_KEYS and v is not None}
+
+
+def tool_call_event(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``turn.tool_call`` for a call item, as the neutral vocabulary names calls."""
+    kind = item.get("type")
+    if kind not in _CALL_TYPES:
+        return None
+    call_id = item.get("call_id") or item.get("id")
+    if not isinstance(call_id, str):
+        return None
+    name = "local_shell" if kind == "local_shell_call" else item.get("name")
+    event: dict[str, Any] = {"type": "turn.tool_call", "call_id": call_id, "name": name if isinstance(name, str) else ""}
+    arguments = item.get("arguments") if kind == "function_call" else item.get("input")
+    if isinstance(arguments, str):
+        event["arguments"] = arguments
+    return event
+
+
+def token_usage(usage: Any) -> dict[str, int] | None:
+    """A rollout usage object with the neutral keys (``cache_write_input_tokens`` dropped)."""
+    if not isinstance(usage, Mapping):
+        return None
+    out = {k: usage.get(k) for k in _USAGE_KEYS}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in out.values()):
+        return None
+    return out  # type: ignore[return-value]
+
+
+def error_event(message: str, info: Any) -> dict[str, Any]:
+    """``error`` with ``code`` = the ``codex_error_info`` variant and its HTTP status.
+
+    ``codex_error_info`` is a unit variant (``"other"``) or a one-key object such as
+    ``{"http_connection_failed": {"http_status_code": 401}}``.
+    """
+    event: dict[str, Any] = {"type": "error", "message": message}
+    if isinstance(info, str) and info:
+        event["code"] = snake_case(info) if info[:1].isupper() else info
+    elif isinstance(info, Mapping) and len(info) == 1:
+        (variant, fields), = info.items()
+        event["code"] = str(variant)
+        status = fields.get("http_status_code") if isinstance(fields, Mapping) else None
+        if isinstance(status, int) and not isinstance(status, bool):
+            event["http_status"] = status
+    return event

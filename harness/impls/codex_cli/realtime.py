@@ -1,0 +1,249 @@
+"""Realtime steps through ``codex app-server`` (``thread/realtime/*``).
+
+The app-server is started on the first realtime step with one thread; a start is
+``thread/realtime/start`` over the websocket transport, pointed at the fake server
+by ``experimental_realtime_ws_base_url``. Its notifications are mapped to the
+neutral realtime events where they carry the same fact (:func:`notification_events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.adapters.base import Emit
+from harness.impls.codex_cli.app_server import AppServer, RpcError
+from harness.impls.codex_cli.binary import CODEX_VERSION
+from harness.impls.codex_cli.config import (
+    base_args,
+    codex_env,
+    provider_table,
+    toml_value,
+    ws_origin,
+)
+from harness.impls.codex_cli.responses import UnsupportedStep
+
+__all__ = ["CLIENT_NAME", "AppServerRealtime", "notification_events"]
+
+CLIENT_NAME = "codex_cli_rs"
+_PREFIX = "thread/realtime/"
+_OPEN_TIMEOUT = 10.0
+_CLOSE_GRACE = 1.0
+_PCM_RATE = 24000
+
+
+def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Neutral events for one app-server notification (none for the rest).
+
+    ``item/started``/``item/completed`` (codex's own timeline items) and
+    ``transcript/done`` have no neutral counterpart: the transcript they carry is
+    already reported by the deltas.
+    """
+    name = method.removeprefix(_PREFIX) if method.startswith(_PREFIX) else None
+    if name == "started":
+        session_id = params.get("realtimeSessionId") or params.get("threadId")
+        event: dict[str, Any] = {"type": "conversation.started", "session_id": str(session_id)}
+        if params.get("version") in ("v1", "v2"):
+            event["version"] = params["version"]
+        return [event]
+    if name == "closed":
+        reason = "requested" if params.get("reason") == "requested" else "transport_closed"
+        return [{"type": "conversation.closed", "reason": reason}]
+    if name == "error":
+        return [{"type": "realtime.error", "message": str(params.get("message") or "realtime error")}]
+    if name == "transcript/delta":
+        role = params.get("role")
+        kind = {"user": "realtime.input_transcript_delta", "assistant": "realtime.output_transcript_delta"}.get(str(role))
+        return [{"type": kind, "delta": str(params.get("delta", ""))}] if kind else []
+    if name == "outputAudio/delta":
+        audio = params.get("audio") if isinstance(params.get("audio"), Mapping) else {}
+        out: dict[str, Any] = {
+            "type": "realtime.audio_out",
+            "data": str(audio.get("data", "")),
+            "sample_rate": audio.get("sampleRate"),
+            "num_channels": audio.get("numChannels"),
+        }
+        if isinstance(audio.get("samplesPerChannel"), int):
+            out["samples_per_channel"] = audio["samplesPerChannel"]
+        if isinstance(audio.get("itemId"), str):
+            out["item_id"] = audio["itemId"]
+        return [out]
+    if name == "itemAdded":
+        return [{"type": "realtime.item_added", "item": params.get("item")}]
+    return []
+
+
+class AppServerRealtime:
+    """The ``realtime.*`` steps of one case."""
+
+    def __init__(
+        self,
+        *,
+        codex: str,
+        endpoint_origin: str,
+        base_url: str,
+        config: Mapping[str, Any],
+        home: str,
+        workdir: str,
+        emit: Emit,
+        ca_file: str | None = None,
+        log_for: Callable[[str], Path | None] = lambda kind: None,
+    ) -> None:
+        self._codex = codex
+        self._origin = endpoint_origin
+        self._base_url = base_url
+        self._config = config
+        self._home = home
+        self._workdir = workdir
+        self._emit = emit
+        self._ca_file = ca_file
+        self._log_for = log_for
+        self._server: AppServer | None = None
+        self._thread_id = ""
+        self._seen: list[str] = []
+        self._changed = asyncio.Event()
+        self._running = False
+
+    # -- process ------------------------------------------------------------------
+
+    def _argv(self) -> list[str]:
+        c = self._config
+        api_key = c.get("api_key") or None
+        provider = provider_table(
+            base_url=self._base_url,
+            api_key=api_key,
+            bearer_token=c.get("bearer_token") or None,
+            headers=c.get("headers") or {},
+            query_params=c.get("query_params") or {},
+        )
+        overrides: dict[str, Any] = {
+            "experimental_realtime_ws_base_url": ws_origin(self._origin),
+            # The suite's "no startup_context" means none; codex would build one from the workspace.
+            "experimental_realtime_ws_startup_context": c.get("startup_context") or "",
+        }
+        if c.get("backend_prompt") is not None:
+            overrides["experimental_realtime_ws_backend_prompt"] = c["backend_prompt"]
+        if c.get("model"):
+            overrides["experimental_realtime_ws_model"] = c["model"]
+        if c.get("version"):
+            overrides["realtime.version"] = c["version"]
+        if c.get("type"):
+            overrides["realtime.type"] = c["type"]
+        argv = [self._codex, "app-server", *base_args(provider=provider)]
+        for key, value in overrides.items():
+            argv += ["-c", f"{key}={toml_value(value)}"]
+        return argv
+
+    async def _ensure(self) -> AppServer:
+        if self._server is None:
+            extra = {"CODEX_CA_CERTIFICATE": self._ca_file} if self._ca_file else {}
+            env = codex_env(home=self._home, api_key=self._config.get("api_key") or None, extra=extra)
+            self._server = await AppServer.start(
+                self._argv(),
+                env=env,
+                cwd=self._workdir,
+                client_name=CLIENT_NAME,
+                client_version=CODEX_VERSION,
+                on_notification=self._on_notification,
+                log=self._log_for("app-server"),
+            )
+            result = await self._server.request("thread/start", {"cwd": self._workdir, "ephemeral": True})
+            self._thread_id = str(((result or {}).get("thread") or {}).get("id", ""))
+        return self._server
+
+    def _on_notification(self, method: str, params: Mapping[str, Any]) -> None:
+        if not method.startswith(_PREFIX) or params.get("threadId") not in (None, self._thread_id):
+            return
+        for event in notification_events(method, params):
+            if event["type"] == "conversation.started":
+                self._running = True
+            elif event["type"] == "conversation.closed":
+                self._running = False
+            self._emit(event)
+        self._seen.append(method.removeprefix(_PREFIX))
+        self._changed.set()
+
+    async def _await_notification(self, names: tuple[str, ...], *, since: int, timeout: float) -> bool:
+        """Wait (bounded) for one of ``thread/realtime/<name>`` among those after ``since``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if any(name in names for name in self._seen[since:]):
+                return True
+            self._changed.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                return False
+
+    async def _call(self, method: str, params: dict[str, Any]) -> bool:
+        """One request; an error answer is what codex tells its user: an ``error`` event."""
+        server = await self._ensure()
+        try:
+            await server.request(method, {"threadId": self._thread_id, **params})
+        except RpcError as exc:
+            self._emit({"type": "error", "message": exc.message})
+            return False
+        return True
+
+    # -- steps --------------------------------------------------------------------
+
+    async def handle(self, op: str, args: Mapping[str, Any]) -> None:
+        if op == "realtime.start":
+            await self._start(args)
+        elif op == "realtime.text":
+            await self._call("thread/realtime/appendText", {"text": str(args["text"])})
+        elif op == "realtime.audio":
+            audio: dict[str, Any] = {
+                "data": str(args["data"]),
+                # Required by the app-server; codex's own PCM defaults when a case gives none.
+                "sampleRate": int(args.get("sample_rate") or _PCM_RATE),
+                "numChannels": int(args.get("num_channels") or 1),
+            }
+            if args.get("samples_per_channel") is not None:
+                audio["samplesPerChannel"] = int(args["samples_per_channel"])
+            await self._call("thread/realtime/appendAudio", {"audio": audio})
+        elif op == "realtime.close":
+            was_running, since = self._running, len(self._seen)
+            if await self._call("thread/realtime/stop", {}) and was_running:
+                await self._await_notification(("closed",), since=since, timeout=self._close_bound())
+        elif op in ("realtime.handoff_output", "realtime.turn_complete"):
+            raise UnsupportedStep("codex answers handoffs with its own agent turn; scripted handoff output cannot be honoured")
+        else:
+            raise UnsupportedStep(f"codex-cli has no '{op}' step")
+
+    def _close_bound(self) -> float:
+        return float(self._config.get("close_timeout_ms", 1000)) / 1000 + _CLOSE_GRACE
+
+    async def _start(self, args: Mapping[str, Any]) -> None:
+        server = await self._ensure()
+        params: dict[str, Any] = {
+            "threadId": self._thread_id,
+            "outputModality": "audio",
+            "transport": {"type": "websocket"},
+        }
+        if args.get("prompt") is not None:
+            params["prompt"] = args["prompt"]
+        session_id = args.get("session_id") or self._config.get("session_id")
+        if session_id:
+            params["realtimeSessionId"] = session_id
+        if self._config.get("version"):
+            params["version"] = self._config["version"]
+        since = len(self._seen)
+        try:
+            await server.request("thread/realtime/start", params)
+        except RpcError as exc:
+            self._emit({"type": "realtime.error", "message": exc.message})
+            return
+        timeout = float(self._config.get("open_timeout_ms", _OPEN_TIMEOUT * 1000)) / 1000
+        await self._await_notification(("started", "error", "closed"), since=since, timeout=timeout)
+
+    async def aclose(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.aclose()

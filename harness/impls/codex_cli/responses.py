@@ -1,0 +1,284 @@
+"""Responses steps as ``codex exec --json`` runs: one process per turn.
+
+The first turn starts a thread; later turns ``resume`` it, so the conversation
+carries over the way codex carries it (a cold resume from its rollout). Events are
+emitted while codex runs, from its stdout, with the rollout read up to the record
+that stdout line stands for (see :mod:`.rollout`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.adapters.base import Emit
+from harness.impls.codex_cli import exec_events as ev
+from harness.impls.codex_cli.config import base_args, codex_env, provider_table
+from harness.impls.codex_cli.process import CodexProcess
+from harness.impls.codex_cli.rollout import Record, Rollout
+
+__all__ = ["ExecResponses", "ResponsesSettings", "UnsupportedStep"]
+
+_SYNC = 3.0
+_EXIT = 5.0
+_DEFAULT_MODEL = "gpt-5.2-codex"
+
+
+class UnsupportedStep(NotImplementedError):
+    """A step or setting codex cannot honour; the case should require a capability for it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponsesSettings:
+    """The parts of a case's ``responses`` config codex has a knob for."""
+
+    model: str = _DEFAULT_MODEL
+    api_key: str | None = None
+    websocket: bool = False
+    request_max_retries: int | None = None
+    stream_max_retries: int | None = None
+    stream_idle_timeout_ms: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query_params: Mapping[str, str] = field(default_factory=dict)
+    originator: str | None = None
+    features: Mapping[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ResponsesSettings:
+        if config.get("ws_version", "v2") != "v2":
+            raise UnsupportedStep("codex-cli 0.169.0 speaks only the v2 Responses websocket (response.create + previous_response_id)")
+        return cls(
+            model=str(config.get("model") or _DEFAULT_MODEL),
+            api_key=config.get("api_key") or None,
+            websocket=config.get("transport") == "websocket",
+            request_max_retries=config.get("request_max_retries"),
+            stream_max_retries=config.get("stream_max_retries"),
+            stream_idle_timeout_ms=config.get("stream_idle_timeout_ms"),
+            headers=dict(config.get("headers") or {}),
+            query_params=dict(config.get("query_params") or {}),
+            originator=config.get("originator"),
+            features=dict(config.get("features") or {}),
+        )
+
+
+def _prompt(value: Any) -> str:
+    """exec takes one user text; a list of items is accepted only if it says just that."""
+    if isinstance(value, str):
+        return value
+    texts: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        content = item.get("content") if isinstance(item, Mapping) else None
+        if not (isinstance(item, Mapping) and item.get("type", "message") == "message" and item.get("role") == "user" and isinstance(content, list)):
+            raise UnsupportedStep("codex exec sends only user text; raw input items cannot be sent")
+        for part in content:
+            if not (isinstance(part, Mapping) and part.get("type") == "input_text" and isinstance(part.get("text"), str)):
+                raise UnsupportedStep("codex exec sends only user text; non-text content cannot be sent")
+            texts.append(part["text"])
+    if len(texts) != 1:
+        raise UnsupportedStep("codex exec sends exactly one user text per turn")
+    return texts[0]
+
+
+def _event_msg(kind: str) -> Callable[[Record], bool]:
+    return lambda r: r.get("type") == "event_msg" and isinstance(r.get("payload"), dict) and r["payload"].get("type") == kind
+
+
+def _output_of(kinds: Callable[[str], bool]) -> Callable[[Record], bool]:
+    def wanted(r: Record) -> bool:
+        payload = r.get("payload")
+        if r.get("type") != "response_item" or not isinstance(payload, dict):
+            return False
+        item = ev.output_item(payload)
+        return item is not None and kinds(str(item.get("type")))
+
+    return wanted
+
+
+@dataclass(slots=True)
+class _Turn:
+    """What one turn has seen so far."""
+
+    started: bool = False
+    ended: bool = False
+    usage: dict[str, int] | None = None
+    complete: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class ExecResponses:
+    """The ``responses.*`` steps of one case, against ``base_url``."""
+
+    def __init__(
+        self,
+        *,
+        codex: str,
+        base_url: str,
+        settings: ResponsesSettings,
+        home: str,
+        workdir: str,
+        emit: Emit,
+        ca_file: str | None = None,
+        log_for: Callable[[str], Path | None] = lambda kind: None,
+    ) -> None:
+        self._codex = codex
+        self._base_url = base_url
+        self._settings = settings
+        self._home = home
+        self._workdir = workdir
+        self._emit = emit
+        self._ca_file = ca_file
+        self._log_for = log_for
+        self._rollout = Rollout(home=home)
+        self._thread_id: str | None = None
+        self._proc: CodexProcess | None = None
+
+    async def handle(self, op: str, args: Mapping[str, Any]) -> None:
+        if op == "responses.turn":
+            if args.get("tool_outputs"):
+                raise UnsupportedStep("codex runs its own tools; scripted tool_outputs cannot be honoured")
+            await self._turn(_prompt(args.get("input")))
+        elif op in ("responses.prewarm", "responses.new_session"):
+            # Every exec process is a new client session, and on the websocket it sends its
+            # own generate:false prewarm before the turn: there is nothing to do ahead of it.
+            return
+        else:
+            raise UnsupportedStep(f"codex-cli has no '{op}' step")
+
+    def _argv(self, prompt: str) -> list[str]:
+        s = self._settings
+        provider = provider_table(
+            base_url=self._base_url,
+            api_key=s.api_key,
+            headers=s.headers,
+            query_params=s.query_params,
+            request_max_retries=s.request_max_retries,
+            stream_max_retries=s.stream_max_retries,
+            stream_idle_timeout_ms=s.stream_idle_timeout_ms,
+            websockets=s.websocket,
+        )
+        argv = [self._codex, "exec", "--json", "--skip-git-repo-check", "-C", self._workdir, *base_args(provider=provider), "-m", s.model]
+        for name, enabled in s.features.items():
+            argv += ["--enable" if enabled else "--disable", name]
+        if self._thread_id:
+            argv += ["resume", self._thread_id]
+        return [*argv, "--", prompt]
+
+    def _env(self) -> dict[str, str]:
+        extra: dict[str, str] = {}
+        if self._settings.originator:
+            extra["CODEX_INTERNAL_ORIGINATOR_OVERRIDE"] = self._settings.originator
+        if self._ca_file:
+            extra["CODEX_CA_CERTIFICATE"] = self._ca_file
+        return codex_env(home=self._home, api_key=self._settings.api_key, extra=extra)
+
+    async def _turn(self, prompt: str) -> None:
+        proc = await CodexProcess.spawn(self._argv(prompt), env=self._env(), cwd=self._workdir, log=self._log_for("exec"))
+        self._proc = proc
+        turn = _Turn()
+        try:
+            while line := await proc.readline():
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(message, dict):
+                    await self._on_stdout(message, turn)
+            code = await proc.wait(_EXIT)
+            if not turn.ended:
+                raise RuntimeError(f"codex exec ended (exit {code}) without finishing the turn; stderr:\n{proc.stderr_tail}")
+        finally:
+            self._proc = None
+            await proc.stop()
+
+    async def _sync(self, wanted: Callable[[Record], bool], turn: _Turn) -> bool:
+        records, found = await self._rollout.take_until(wanted, timeout=_SYNC)
+        for record in records:
+            if self._proc is not None:
+                self._proc.note("ROLLOUT", json.dumps(record)[:2000])
+            self._on_record(record, turn)
+        return found
+
+    def _on_record(self, record: Record, turn: _Turn) -> None:
+        payload = record.get("payload")
+        if not isinstance(payload, dict):
+            return
+        kind = record.get("type")
+        if kind == "event_msg" and payload.get("type") == "task_started":
+            turn_id = payload.get("turn_id")
+            if isinstance(turn_id, str) and not turn.started:
+                turn.started = True
+                self._emit({"type": "turn.started", "turn_id": turn_id})
+            return
+        if not turn.started:
+            return  # history replayed by a resume, or thread set-up
+        if kind == "response_item":
+            item = ev.output_item(payload)
+            if item is not None:
+                self._emit({"type": "responses.output_item_done", "item": item})
+                call = ev.tool_call_event(item)
+                if call is not None:
+                    self._emit(call)
+        elif kind == "token_usage_record":
+            turn.usage = ev.token_usage(payload.get("turn_token_usage")) or turn.usage
+        elif kind == "event_msg" and payload.get("type") == "task_complete":
+            turn.complete = payload
+
+    async def _on_stdout(self, message: dict[str, Any], turn: _Turn) -> None:
+        kind = message.get("type")
+        item = message.get("item") if isinstance(message.get("item"), dict) else {}
+        if kind == "thread.started" and isinstance(message.get("thread_id"), str):
+            self._thread_id = message["thread_id"]
+            self._rollout.attach(self._thread_id)
+        elif kind == "turn.started":
+            if not await self._sync(_event_msg("task_started"), turn):
+                raise RuntimeError("codex printed turn.started but its rollout recorded no task_started")
+        elif kind == "item.completed" and item.get("type") == "agent_message":
+            await self._sync(_output_of(lambda t: t == "message"), turn)
+        elif kind == "item.completed" and item.get("type") == "reasoning":
+            await self._sync(_output_of(lambda t: t == "reasoning"), turn)
+        elif kind == "item.started" and item.get("type") in ("command_execution", "mcp_tool_call", "web_search", "file_change"):
+            await self._sync(_output_of(lambda t: t not in ("message", "reasoning")), turn)
+        elif kind == "item.completed" and item.get("type") == "error":
+            self._on_error_item(str(item.get("message", "")))
+        elif kind == "error":
+            text = str(message.get("message", ""))
+            reconnect = ev.parse_reconnect(text)
+            if reconnect is not None:
+                self._emit(reconnect)
+            else:
+                turn.errors.append(text)
+        elif kind in ("turn.completed", "turn.failed"):
+            await self._end(message, turn, failed=kind == "turn.failed")
+
+    def _on_error_item(self, text: str) -> None:
+        """exec lists non-fatal notices as ``error`` items; codex's text mode calls them warnings."""
+        if ev.is_model_metadata_notice(text):
+            return
+        reroute = ev.parse_reroute(text)
+        self._emit(reroute if reroute is not None else {"type": "warning", "message": text})
+
+    async def _end(self, message: dict[str, Any], turn: _Turn, *, failed: bool) -> None:
+        await self._sync(_event_msg("task_complete"), turn)
+        turn.ended = True
+        complete = turn.complete or {}
+        if failed:
+            error = message.get("error") if isinstance(message.get("error"), dict) else {}
+            text = error.get("message") or (turn.errors[-1] if turn.errors else "")
+            stored = complete.get("error") if isinstance(complete.get("error"), dict) else {}
+            self._emit(ev.error_event(str(text), stored.get("codex_error_info")))
+        else:
+            for text in turn.errors:
+                self._emit({"type": "error", "message": text})
+        done: dict[str, Any] = {"type": "turn.completed", "status": "failed" if failed else "completed"}
+        if turn.usage is not None:
+            done["token_usage"] = turn.usage
+        self._emit(done)
+
+    async def aclose(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            await proc.stop()
+
