@@ -137,7 +137,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_soak(args: argparse.Namespace) -> int:
     from harness.soak import run_soak
 
-    extra = [x for spec in (args.cases or []) for x in ("--cases", spec)]
+    # Runs happen in a scratch folder: name the cases absolutely.
+    extra = [x for spec in (args.cases or []) for x in ("--cases", str(Path(spec).resolve()))]
     result = run_soak(runs=args.runs, max_seconds=args.max_seconds, extra=extra)
     if args.json:
         _out(json.dumps(result, indent=1))
