@@ -24,7 +24,6 @@ from harness.client.responses.stream import StreamProcessor
 from harness.runner import run_case
 from harness.vocabulary import vocabulary_problems
 
-
 REALTIME_TYPES = [
     "session.updated", "conversation.output_audio.delta", "conversation.input_transcript.delta",
     "conversation.output_transcript.delta", "conversation.item.added", "conversation.item.done",
@@ -54,7 +53,7 @@ def known_type_frames(types: list[str]) -> st.SearchStrategy[str]:
     """Known types with fields of arbitrary (often wrong) types and sizes."""
     event = st.fixed_dictionaries(
         {"type": st.sampled_from(types)},
-        optional={name: json_values | huge for name in ["delta", "item", "response", "session", "error", "arguments", "headers"]},
+        optional=dict.fromkeys(["delta", "item", "response", "session", "error", "arguments", "headers"], json_values | huge),
     )
     return event.map(json.dumps)
 
