@@ -19,10 +19,10 @@ from pathlib import Path
 
 from harness.case.catalog import load_catalog
 from harness.errors import CaseError
+from harness.paths import SUITE_MODULE
 
 __all__ = ["main"]
 
-SUITE_MODULE = Path(__file__).resolve().parent / "suite" / "test_wireplay.py"
 
 
 def _out(text: str = "") -> None:

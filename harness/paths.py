@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CASES_DIR", "SCHEMAS_DIR"]
+__all__ = ["CASES_DIR", "SCHEMAS_DIR", "SUITE_MODULE"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -18,3 +18,4 @@ def _locate(name: str) -> Path:
 
 CASES_DIR = _locate("cases")
 SCHEMAS_DIR = _locate("schemas")
+SUITE_MODULE = _HERE / "suite" / "test_wireplay.py"

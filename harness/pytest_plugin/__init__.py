@@ -4,11 +4,18 @@ Loaded through the ``pytest11`` entry point. Hooks are re-exported from their
 modules so pytest finds them here.
 """
 
-from harness.pytest_plugin.fixtures import wireplay_adapter, wireplay_entry_result, wireplay_known
+from harness.pytest_plugin.fixtures import (
+    wireplay_adapter,
+    wireplay_entry_result,
+    wireplay_known,
+    wireplay_server,
+    wireplay_verdict,
+)
 from harness.pytest_plugin.hooks import (
     pytest_addoption,
     pytest_configure,
     pytest_generate_tests,
+    pytest_load_initial_conftests,
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
@@ -17,9 +24,12 @@ __all__ = [
     "pytest_addoption",
     "pytest_configure",
     "pytest_generate_tests",
+    "pytest_load_initial_conftests",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
     "wireplay_adapter",
     "wireplay_entry_result",
     "wireplay_known",
+    "wireplay_server",
+    "wireplay_verdict",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,11 @@ from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
 from harness.pytest_plugin.state import STATE
 from harness.runner import CaseResult, judge, run_case
+from harness.serving import ServedCase
 from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
-__all__ = ["wireplay_adapter", "wireplay_entry_result", "wireplay_known"]
+__all__ = ["wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_server", "wireplay_verdict"]
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +69,51 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
         return result
 
     return run
+
+
+def _find_case(state_entries: list[Entry] | None, specs: list[str], case_id_or_path: str) -> Any:
+    from harness.case.catalog import load_catalog
+    from harness.case.loader import load_case
+
+    if case_id_or_path.endswith((".yaml", ".yml")):
+        return load_case(Path(case_id_or_path))
+    entries = state_entries if state_entries is not None else load_catalog(specs or None)
+    for entry in entries:
+        if entry.id == case_id_or_path:
+            if entry.case is None:
+                raise ValueError("\n".join(str(e) for e in entry.errors))
+            return entry.case
+    raise LookupError(f"no case with id '{case_id_or_path}' in the selected suite")
+
+
+@pytest.fixture
+def wireplay_server(pytestconfig: pytest.Config) -> Iterator[Callable[[str], ServedCase]]:
+    """Serve a case (by id or file) for a hand-written client test; stopped at teardown.
+
+    ``served = wireplay_server("foundation.ws.stalled-close")`` gives ``served.base_url``;
+    after driving your client, ``served.stop()`` returns the wire verdict.
+    """
+    state = pytestconfig.stash[STATE]
+    started: list[ServedCase] = []
+
+    def serve(case_id_or_path: str) -> ServedCase:
+        served = ServedCase(_find_case(state.entries, state.case_specs, case_id_or_path))
+        started.append(served)
+        return served
+
+    yield serve
+    for served in started:
+        served.stop()
+
+
+@pytest.fixture
+def wireplay_verdict(pytestconfig: pytest.Config, wireplay_adapter: Adapter) -> Callable[[str], CaseResult]:
+    """Run a case (by id or file) against the selected implementation and judge both planes."""
+    state = pytestconfig.stash[STATE]
+
+    def verdict(case_id_or_path: str) -> CaseResult:
+        case = _find_case(state.entries, state.case_specs, case_id_or_path)
+        expected = case.snapshot_path.read_text(encoding="utf-8") if case.snapshot_path.is_file() else None
+        return judge(run_case(case, adapter=wireplay_adapter), expected=expected)
+
+    return verdict

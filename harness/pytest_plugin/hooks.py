@@ -15,6 +15,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_configure",
     "pytest_generate_tests",
+    "pytest_load_initial_conftests",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
 ]
@@ -34,6 +35,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("wireplay_cases", type="paths", default=[], help="extra case folders of this project")
     parser.addini("wireplay_impl", default="reference", help="default implementation name")
     parser.addini("wireplay_expectations", type="paths", default=[], help="expectation files of this project (known outcomes per case)")
+
+
+_SUITE_FLAGS = ("--wireplay-driver", "--wireplay-impl")
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """In another project, ``pytest --wireplay-driver CMD`` collects the bundled suite module.
+
+    The suite is one parametrized test in wireplay's package; naming a wireplay option
+    adds that module to what pytest collects (the project's own tests still run when
+    their paths are given too).
+    """
+    from harness.paths import SUITE_MODULE
+
+    wanted = any(a == f or a.startswith(f + "=") for a in args for f in _SUITE_FLAGS)
+    if wanted and str(SUITE_MODULE) not in args:
+        args.append(str(SUITE_MODULE))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -39,8 +39,14 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
 
     ``item/started``/``item/completed`` (codex's own timeline items) and
     ``transcript/done`` have no neutral counterpart: the transcript they carry is
-    already reported by the deltas.
+    already reported by the deltas. A top-level ``error`` that codex will not retry
+    is an error it reports to its user (e.g. ``conversation is not running``).
     """
+    if method == "error":
+        error = params.get("error") if isinstance(params.get("error"), Mapping) else {}
+        if params.get("willRetry") or not error.get("message"):
+            return []
+        return [{"type": "error", "message": str(error["message"])}]
     name = method.removeprefix(_PREFIX) if method.startswith(_PREFIX) else None
     if name == "started":
         session_id = params.get("realtimeSessionId") or params.get("threadId")
@@ -71,8 +77,37 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
             out["item_id"] = audio["itemId"]
         return [out]
     if name == "itemAdded":
-        return [{"type": "realtime.item_added", "item": params.get("item")}]
+        return [_item_added(params.get("item"))]
     return []
+
+
+def _item_added(item: Any) -> dict[str, Any]:
+    """``itemAdded`` carries raw items and, typed by codex, a few realtime events of its own."""
+    kind = item.get("type") if isinstance(item, Mapping) else None
+    if kind == "handoff_request":
+        transcript = item.get("active_transcript")
+        return {
+            "type": "realtime.handoff_requested",
+            "handoff_id": str(item.get("handoff_id", "")),
+            "item_id": str(item.get("item_id", "")),
+            "input_transcript": str(item.get("input_transcript", "")),
+            "active_transcript": [
+                {"role": str(e.get("role")), "text": str(e.get("text", ""))}
+                for e in (transcript if isinstance(transcript, list) else [])
+                if isinstance(e, Mapping)
+            ],
+        }
+    if kind == "input_audio_buffer.speech_started":
+        event: dict[str, Any] = {"type": "realtime.speech_started"}
+        if isinstance(item.get("item_id"), str):
+            event["item_id"] = item["item_id"]
+        return event
+    if kind == "response.cancelled":
+        event = {"type": "realtime.response_cancelled"}
+        if isinstance(item.get("response_id"), str):
+            event["response_id"] = item["response_id"]
+        return event
+    return {"type": "realtime.item_added", "item": item}
 
 
 class AppServerRealtime:
@@ -117,6 +152,10 @@ class AppServerRealtime:
             bearer_token=c.get("bearer_token") or None,
             headers=c.get("headers") or {},
             query_params=c.get("query_params") or {},
+            # A handoff makes codex run its own agent turn against POST /responses, which no
+            # realtime case scripts: fail it at once instead of retrying for seconds.
+            request_max_retries=0,
+            stream_max_retries=0,
         )
         overrides: dict[str, Any] = {
             "experimental_realtime_ws_base_url": ws_origin(self._origin),
@@ -154,7 +193,7 @@ class AppServerRealtime:
         return self._server
 
     def _on_notification(self, method: str, params: Mapping[str, Any]) -> None:
-        if not method.startswith(_PREFIX) or params.get("threadId") not in (None, self._thread_id):
+        if not (method.startswith(_PREFIX) or method == "error") or params.get("threadId") not in (None, self._thread_id):
             return
         for event in notification_events(method, params):
             if event["type"] == "conversation.started":

@@ -857,8 +857,8 @@ class ResponsesDriver:
                 self.emit({"type": "responses.server_model", "model": model})
             async for event in stream:
                 self._on_event(str(getattr(event, "type", "")), _dict(event), result)
-                if result.completed:
-                    break  # the app stops at response.completed; the SDK would read on to EOF
+                if result.completed or result.failed:
+                    break  # a terminal event ends the response; the SDK itself would read on to EOF
         except openai.APIStatusError as exc:
             return self._fail(_status_error(exc), result)
         except Exception as exc:
