@@ -259,7 +259,12 @@ def _vocabulary_notes(run: CaseRun, *, limit: int = 10) -> list[str]:
     from harness.vocabulary import vocabulary_problems
 
     notes: list[str] = []
+    checked: dict[object, int] = {}
     for _, event in run.events:
+        kind = event.get("type")
+        checked[kind] = checked.get(kind, 0) + 1
+        if checked[kind] > 3:  # a few of each type tell the story; a flood must not cost minutes
+            continue
         for problem in vocabulary_problems(event):
             if problem not in notes:
                 notes.append(problem)

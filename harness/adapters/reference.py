@@ -30,6 +30,30 @@ REFERENCE_CAPABILITIES = frozenset(
 )
 
 
+def _client_trust(endpoint: Endpoint, config: Mapping[str, Any]) -> tuple[ssl.SSLContext | None, str | None]:
+    """The session's TLS context by the reference custom-CA policy (docs/tls.md).
+
+    ``client.config.tls.env`` is the client's CA environment, whole (``{}``: none set,
+    system roots only); without it, a TLS run's CA is given the way the codex_cli
+    driver gives it, as ``CODEX_CA_CERTIFICATE``. ``os.environ`` is never read. A
+    bundle that cannot be loaded is returned as its reference message, not raised.
+    """
+    from harness.client.custom_ca import CODEX_CA_CERT_ENV, CustomCaError, build_client_ssl_context
+
+    tls = config.get("tls") or {}
+    env = tls.get("env") if isinstance(tls, Mapping) else None
+    if env is None:
+        if not endpoint.ca_file:
+            return None, None
+        env = {CODEX_CA_CERT_ENV: endpoint.ca_file}
+    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ValueError(f"client.config.tls.env must map variable names to strings; got {env!r}")
+    try:
+        return build_client_ssl_context(env), None
+    except CustomCaError as exc:
+        return None, str(exc)
+
+
 class _ReferenceSession:
     """Routes each step by its area prefix to that area's client, created on first use."""
 
@@ -38,9 +62,7 @@ class _ReferenceSession:
         self._config = config
         self._emit = emit
         self._clients: dict[str, Any] = {}
-        self._ssl: ssl.SSLContext | None = None
-        if endpoint.ca_file:
-            self._ssl = ssl.create_default_context(cafile=endpoint.ca_file)
+        self._ssl, self._ca_error = _client_trust(endpoint, config)
 
     def _client(self, area: str) -> Any:
         if area not in self._clients:
@@ -58,6 +80,10 @@ class _ReferenceSession:
         return self._clients[area]
 
     async def handle(self, op: str, args: Mapping[str, Any]) -> None:
+        if self._ca_error is not None:
+            # No client can be built with this trust: every step reports it (docs/tls.md).
+            self._emit({"type": "error", "message": self._ca_error})
+            return
         await self._client(op.split(".", 1)[0]).handle(op, args)
 
     async def aclose(self) -> None:

@@ -1,8 +1,10 @@
 """A deliberately hostile driver for the harness's own tests: ``hostile.py MODE TOKEN``.
 
 Modes: ok (a correct minimal driver), hang (never answers a command), crash (exits 3
-mid-command), flood (megabytes on stderr), garbage (non-JSON on stdout), immortal
-(ignores end and SIGTERM), spawn (leaves a grandchild sleeping), silent (never says hello).
+mid-command), flood (megabytes on stderr), event-flood (50 000 events on stdout),
+garbage (non-JSON on stdout), wire-garbage (invalid JSON and binary frames to the
+server), immortal (ignores end and SIGTERM), spawn (leaves a grandchild sleeping),
+silent (never says hello).
 """
 
 import json
@@ -46,6 +48,23 @@ for line in sys.stdin:
         if MODE == "garbage":
             sys.stdout.write("this is not json\n")
             sys.stdout.flush()
+        if MODE == "event-flood":
+            for i in range(50_000):
+                say({"type": "event", "event": {"type": "responses.output_text_delta", "delta": str(i)}})
+        if MODE == "wire-garbage":
+            import socket
+            host, port = base.split("//")[1].split("/")[0].split(":")
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(b"POST /v1/responses HTTP/1.1\r\nhost: x\r\ncontent-length: 9\r\n\r\n{garbage!")
+            sock.recv(65536)
+            sock.close()
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(b"\x16\x03\x01 this is not http at all\r\n\r\n")
+            sock.recv(65536)
+            sock.close()
+            say({"type": "event", "event": {"type": "turn.completed", "status": 0}})
+            say({"type": "done", "id": msg["id"]})
+            continue
         if MODE == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", sys.argv[2]])
         req = urllib.request.Request(base + "/responses", data=b"{}", method="POST")

@@ -117,3 +117,23 @@ def test_grandchildren_are_killed_with_the_group():
 def test_a_driver_that_never_says_hello_is_reported():
     with pytest.raises(AdapterError, match="did not say hello"):
         _ = adapter("silent").capabilities
+
+
+def test_an_event_flood_is_recorded_not_fatal():
+    run = run_case(CASE, adapter=adapter("event-flood"))
+    result = judge(run, expected=EXPECTED)
+    assert result.outcome is Outcome.FAIL  # the events differ from the snapshot, and the run went on
+    assert len(run.events) == 50_001
+
+
+def test_garbage_on_the_wire_is_a_clear_wire_failure_and_no_port_is_left():
+    import socket
+
+    run = run_case(CASE, adapter=adapter("wire-garbage"))
+    result = judge(run, expected=EXPECTED)
+    assert result.outcome is Outcome.FAIL
+    assert any("client sent invalid HTTP" in f for f in result.wire.findings)
+    assert 'server.exchanges[0].expect' not in " ".join(result.wire.findings)
+    port = next(r["port"] for r in run.wire_log if r["kind"] == "listen")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1)
