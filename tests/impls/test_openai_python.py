@@ -74,7 +74,7 @@ def nothing_left_behind(request):
 
 def test_missing_venv_is_unavailable_with_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setenv("WIREPLAY_OPENAI_PYTHON_VENV", str(tmp_path / "absent"))
-    with pytest.raises(ImplementationUnavailable, match="scripts/install-openai-python.sh"):
+    with pytest.raises(ImplementationUnavailable, match=r"scripts/install-openai-python\.sh"):
         openai_python.adapter()
     stand_in = adapter_for(impl="openai-python")
     assert stand_in.capabilities == frozenset()

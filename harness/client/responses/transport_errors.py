@@ -56,6 +56,8 @@ def neutral_text(exc: BaseException, *, phase: str) -> str:
     Decided from exception classes only (never from their messages): a reset anywhere
     in the cause chain is `connection reset`; a refused / unreachable connect is
     `connection failed`; otherwise the peer went away, before the headers or mid-body.
+    (websockets turns a reset during the upgrade into a plain EOF, so a reset handshake
+    reads as `connection closed before the response headers`.)
     """
     import httpx  # local: keep this module importable without the transports
 

@@ -141,7 +141,11 @@ async def open_websocket(
     except TimeoutError:
         return ApiError(kind="timeout", message=TIMED_OUT)
     except InvalidHandshake as exc:
-        text = neutral_text(exc, phase="connect") if isinstance(exc, InvalidMessage) else INVALID_UPGRADE
+        text = (
+            neutral_text(exc, phase="connect")
+            if isinstance(exc, InvalidMessage)
+            else INVALID_UPGRADE
+        )
         return ApiError(kind="network", message=text)
     except (WebSocketException, OSError) as exc:
         return ApiError(kind="network", message=neutral_text(exc, phase="connect"))

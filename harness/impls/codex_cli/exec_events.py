@@ -35,6 +35,8 @@ _CLIENT_ROLES = frozenset({"user", "developer", "system"})
 _CALL_TYPES = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
 _REROUTE = re.compile(r"^model rerouted: (?P<from>\S+) -> (?P<to>\S+) \((?P<reason>[A-Za-z]+)\)$")
 _RECONNECT = re.compile(r"^(?P<message>Reconnecting\.\.\. \d+/\d+)(?: \((?P<details>.*)\))?$", re.DOTALL)
+# Codex names items the server sent without an id itself: `<prefix>_<uuid v7>`.
+_CODEX_ITEM_ID = re.compile(r"^[a-z]+_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
 
 
@@ -68,15 +70,19 @@ def output_item(payload: Mapping[str, Any]) -> dict[str, Any] | None:
     """A rollout ``response_item`` the server sent, rebuilt as the wire item; else None.
 
     Client-authored items (user/developer messages, tool outputs) are not outputs.
-    Codex adds its bookkeeping keys and writes absent optional fields as null; both
-    are dropped so the item reads as the server sent it.
+    Codex adds its bookkeeping keys, writes absent optional fields as null and gives
+    an id-less item an id of its own (``fc_<uuid v7>``); all three are dropped so the
+    item reads as the server sent it. Key order stays codex's (its struct order).
     """
     kind = payload.get("type")
     if not isinstance(kind, str) or kind.endswith("_output"):
         return None
     if kind == "message" and payload.get("role") in _CLIENT_ROLES:
         return None
-    return {k: v for k, v in payload.items() if k not in INTERNAL_ITEM_KEYS and v is not None}
+    item = {k: v for k, v in payload.items() if k not in INTERNAL_ITEM_KEYS and v is not None}
+    if isinstance(item.get("id"), str) and _CODEX_ITEM_ID.match(item["id"]):
+        del item["id"]
+    return item
 
 
 def tool_call_event(item: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -89,7 +89,7 @@ def test_handshake_frame_and_handshake_header_events() -> None:
         turn_id = rec.of("turn.started")[0]["turn_id"]
         metadata = json.dumps({"turn_id": turn_id}, separators=(",", ":"))
         assert handshake["x-codex-turn-metadata"] == metadata
-        assert "sec-websocket-extensions" not in handshake  # compression off by default
+        assert handshake["sec-websocket-extensions"].startswith("permessage-deflate")  # as codex
         assert server.frames() == [{
             "type": "response.create", "model": "gpt-test-model", "input": [user("hello")],
             "tools": [], "tool_choice": "auto", "parallel_tool_calls": True, "reasoning": None,
@@ -273,8 +273,12 @@ def test_426_upgrade_falls_back_for_good_with_a_warning_unless_pinned_silent() -
             assert len(server.gets()) == 1 and len(server.posts()) == 2
             ws_url = server.base_url.replace("http://", "ws://") + "/responses"
             err = f"unexpected status 426 Upgrade Required: ws status 426, url: {ws_url}"
-            expected = [{"type": "warning",
-                         "message": f"Falling back from WebSockets to HTTPS transport. {err}"}]
+            expected = [
+                {
+                    "type": "warning",
+                    "message": f"Falling back from WebSockets to HTTPS transport. {err}",
+                }
+            ]
             assert rec.of("warning") == (expected if warn else [])
             assert rec.of("turn.stream_error") == []
             assert [e["status"] for e in rec.of("turn.completed")] == ["completed", "completed"]
