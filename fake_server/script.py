@@ -89,6 +89,7 @@ class HttpReply:
     sse: tuple[SseStep, ...] | None = None
     end: HttpEnd = "complete"
     pace: float = 0.0
+    abort: Literal["drop", "reset"] | None = None  # no response at all: close TCP after the request
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +205,7 @@ def _reply(raw: Mapping[str, Any], *, path: str) -> HttpReply:
         sse=sse,
         end=raw.get("end", "complete"),
         pace=float(raw.get("pace", 0.0)),
+        abort=raw.get("abort"),
     )
 
 

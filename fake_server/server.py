@@ -185,6 +185,10 @@ class FakeServer:
             self.transcript.add("disconnect", conn=conn, by="server", reason="case ended")
         except h11.RemoteProtocolError as exc:
             self.transcript.add("finding", conn=conn, message=f"client sent invalid HTTP: {exc}")
+        except h11.LocalProtocolError as exc:
+            # The case asked for something HTTP cannot carry (e.g. a header value with
+            # surrounding spaces): say so instead of silently dropping the connection.
+            self.transcript.add("finding", conn=conn, message=f"the case's scripted reply is not valid HTTP/1.1: {exc}")
         finally:
             self.set_busy(conn, busy=False)
             self._writers.discard(writer)
@@ -303,6 +307,13 @@ class FakeServer:
         """Write a reply; return whether the connection may serve another request."""
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if reply.abort is not None:
+            self.transcript.add("fault", conn=conn_id, fault=f"{reply.abort} before the status line")
+            if reply.abort == "reset":
+                abort_with_reset(writer)
+            else:
+                writer.close()
+            return False
         headers = list(reply.headers)
         names = {k for k, _ in headers}
         if reply.body is not None and "content-length" not in names:

@@ -30,7 +30,9 @@ REFERENCE_CAPABILITIES = frozenset(
 )
 
 
-def _client_trust(endpoint: Endpoint, config: Mapping[str, Any]) -> tuple[ssl.SSLContext | None, str | None]:
+def _client_trust(
+    endpoint: Endpoint, config: Mapping[str, Any]
+) -> tuple[ssl.SSLContext | None, str | None]:
     """The session's TLS context by the reference custom-CA policy (docs/tls.md).
 
     ``client.config.tls.env`` is the client's CA environment, whole (``{}``: none set,
@@ -46,7 +48,9 @@ def _client_trust(endpoint: Endpoint, config: Mapping[str, Any]) -> tuple[ssl.SS
         if not endpoint.ca_file:
             return None, None
         env = {CODEX_CA_CERT_ENV: endpoint.ca_file}
-    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+    if not isinstance(env, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
         raise ValueError(f"client.config.tls.env must map variable names to strings; got {env!r}")
     try:
         return build_client_ssl_context(env), None

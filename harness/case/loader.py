@@ -272,7 +272,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
         for i, check in enumerate(expect.get("wire", []))
     )
     timing = tuple(
-        TimingCheck(from_mark=t["from_mark"], to_event=t["to_event"], within=float(t["within"]), path=f"expect.timing[{i}]", why=t.get("why", ""))
+        TimingCheck(from_mark=t["from_mark"], to_event=t["to_event"], within=float(t["within"]), path=f"expect.timing[{i}]", why=t.get("why", ""), at_least=float(t.get("at_least", 0.0)))
         for i, t in enumerate(expect.get("timing", []))
     )
     events = expect.get("events", {})

@@ -43,6 +43,7 @@ class TimingCheck:
     within: float
     path: str
     why: str = ""
+    at_least: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ from harness.client.custom_ca import CustomCaError, build_client_ssl_context, se
 
 __all__ = ["describe_error", "main", "probe"]
 
+_CLOSE_TIMEOUT = 0.5
+
 
 def describe_error(exc: BaseException) -> str:
     """A short, library-neutral text for a failed request; certificate failures named as such."""
@@ -69,8 +71,14 @@ async def _wss(url: str, ctx: ssl.SSLContext, timeout: float) -> dict[str, Any]:
 
     try:
         async with asyncio.timeout(timeout):
-            ws = await connect(url, ssl=ctx if url.startswith("wss:") else None, proxy=None, open_timeout=None)
-            await ws.close()
+            ws = await connect(
+                url,
+                ssl=ctx if url.startswith("wss:") else None,
+                proxy=None,
+                open_timeout=None,
+                close_timeout=_CLOSE_TIMEOUT,
+            )
+            await ws.close()  # the handshake is the result; a slow closing handshake is not
         return {"ok": True}
     except Exception as exc:
         return {"ok": False, "error": describe_error(exc)}
@@ -87,7 +95,9 @@ async def probe(
 ) -> dict[str, Any]:
     """The probe's report for ``url`` with the trust ``env`` selects (no process side effects)."""
     bundle = select_ca_bundle(env)
-    report: dict[str, Any] = {"ca": {"source_env": bundle.source_env, "path": bundle.path} if bundle else None}
+    report: dict[str, Any] = {
+        "ca": {"source_env": bundle.source_env, "path": bundle.path} if bundle else None
+    }
     try:
         ctx = build_client_ssl_context(env)
     except CustomCaError as exc:
@@ -95,7 +105,9 @@ async def probe(
     if https:
         report["https"] = await _https(url, ctx, timeout)
     if wss:
-        target = ws_url or ("wss" + url[len("https") :] if url.startswith("https") else "ws" + url[len("http") :])
+        target = ws_url or (
+            "wss" + url[len("https") :] if url.startswith("https") else "ws" + url[len("http") :]
+        )
         report["wss"] = await _wss(target, ctx, timeout)
     failed = [step for step in ("https", "wss") if step in report and not report[step]["ok"]]
     if failed:
@@ -104,21 +116,27 @@ async def probe(
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.client.ca_probe", description=__doc__.split("\n\n")[0])
-    parser.add_argument("url", help="an https:// URL to GET (the websocket URL is the same with wss://)")
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.client.ca_probe", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "url", help="an https:// URL to GET (the websocket URL is the same with wss://)"
+    )
     parser.add_argument("--ws-url", help="the websocket URL (default: URL with wss://)")
     parser.add_argument("--no-https", action="store_true", help="skip the HTTPS request")
     parser.add_argument("--no-wss", action="store_true", help="skip the websocket handshake")
     parser.add_argument("--timeout", type=float, default=10.0, help="bound per step, seconds")
     args = parser.parse_args(argv)
-    report = asyncio.run(probe(
-        args.url,
-        os.environ if env is None else env,
-        ws_url=args.ws_url,
-        https=not args.no_https,
-        wss=not args.no_wss,
-        timeout=args.timeout,
-    ))
+    report = asyncio.run(
+        probe(
+            args.url,
+            os.environ if env is None else env,
+            ws_url=args.ws_url,
+            https=not args.no_https,
+            wss=not args.no_wss,
+            timeout=args.timeout,
+        )
+    )
     sys.stdout.write(json.dumps(report) + "\n")
     if not report["ok"]:
         sys.stderr.write(report["error"] + "\n")

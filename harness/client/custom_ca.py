@@ -58,7 +58,9 @@ CA_CERT_HINT = (
     "containing one or more CERTIFICATE blocks, or unset it to use system roots."
 )
 NO_CERTIFICATES = "no certificates found in PEM file"
-TRUSTED_DER_LENGTH = "failed to extract certificate data from TRUSTED CERTIFICATE: invalid DER length"
+TRUSTED_DER_LENGTH = (
+    "failed to extract certificate data from TRUSTED CERTIFICATE: invalid DER length"
+)
 
 ErrorKind = Literal["read", "invalid", "register"]
 
@@ -71,7 +73,9 @@ class CustomCaError(Exception):
     certificate could not be added to the root store; ``index`` is 1-based).
     """
 
-    def __init__(self, kind: ErrorKind, *, source_env: str, path: str, detail: str, index: int | None = None) -> None:
+    def __init__(
+        self, kind: ErrorKind, *, source_env: str, path: str, detail: str, index: int | None = None
+    ) -> None:
         self.kind = kind
         self.source_env = source_env
         self.path = path
@@ -94,7 +98,9 @@ class CaBundle:
     path: str
 
     def error(self, kind: ErrorKind, detail: str, index: int | None = None) -> CustomCaError:
-        return CustomCaError(kind, source_env=self.source_env, path=self.path, detail=detail, index=index)
+        return CustomCaError(
+            kind, source_env=self.source_env, path=self.path, detail=detail, index=index
+        )
 
 
 def select_ca_bundle(env: Mapping[str, str]) -> CaBundle | None:
@@ -108,16 +114,18 @@ def select_ca_bundle(env: Mapping[str, str]) -> CaBundle | None:
 
 # --- PEM sections, as rustls-pki-types reads them -----------------------------------------
 
-_KNOWN_KINDS = frozenset({
-    b"CERTIFICATE",
-    b"PUBLIC KEY",
-    b"RSA PRIVATE KEY",
-    b"PRIVATE KEY",
-    b"EC PRIVATE KEY",
-    b"X509 CRL",
-    b"CERTIFICATE REQUEST",
-    b"ECHCONFIG",
-})
+_KNOWN_KINDS = frozenset(
+    {
+        b"CERTIFICATE",
+        b"PUBLIC KEY",
+        b"RSA PRIVATE KEY",
+        b"PRIVATE KEY",
+        b"EC PRIVATE KEY",
+        b"X509 CRL",
+        b"CERTIFICATE REQUEST",
+        b"ECHCONFIG",
+    }
+)
 
 
 class PemError(ValueError):
@@ -223,7 +231,11 @@ def _section_start(line: bytes) -> bytes:
 
 
 def _is_end(line: bytes, label: bytes) -> bool:
-    return line.startswith(b"-----END ") and line[9:].startswith(label) and line[9 + len(label) :].startswith(b"-----")
+    return (
+        line.startswith(b"-----END ")
+        and line[9:].startswith(label)
+        and line[9 + len(label) :].startswith(b"-----")
+    )
 
 
 def pem_sections(data: bytes) -> Iterator[tuple[str, bytes]]:
@@ -294,8 +306,12 @@ def load_ca_certificates(bundle: CaBundle) -> list[bytes]:
     text = raw.decode("utf-8", errors="replace")
     trusted = "TRUSTED CERTIFICATE" in text
     if trusted:
-        log.info("normalizing OpenSSL TRUSTED CERTIFICATE labels in custom CA bundle %s", bundle.path)
-        text = text.replace("BEGIN TRUSTED CERTIFICATE", "BEGIN CERTIFICATE").replace("END TRUSTED CERTIFICATE", "END CERTIFICATE")
+        log.info(
+            "normalizing OpenSSL TRUSTED CERTIFICATE labels in custom CA bundle %s", bundle.path
+        )
+        text = text.replace("BEGIN TRUSTED CERTIFICATE", "BEGIN CERTIFICATE").replace(
+            "END TRUSTED CERTIFICATE", "END CERTIFICATE"
+        )
     certificates: list[bytes] = []
     logged_crl = False
     try:
@@ -314,7 +330,12 @@ def load_ca_certificates(bundle: CaBundle) -> list[bytes]:
         raise bundle.error("invalid", f"failed to parse PEM file: {exc}") from exc
     if not certificates:
         raise bundle.error("invalid", NO_CERTIFICATES)
-    log.info("loaded %d certificates from custom CA bundle %s (%s)", len(certificates), bundle.path, bundle.source_env)
+    log.info(
+        "loaded %d certificates from custom CA bundle %s (%s)",
+        len(certificates),
+        bundle.path,
+        bundle.source_env,
+    )
     return certificates
 
 
@@ -322,8 +343,16 @@ def system_root_context() -> ssl.SSLContext:
     """A client context trusting the OpenSSL compiled-in default roots (no env lookup)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED + check_hostname
     paths = ssl.get_default_verify_paths()
-    cafile = paths.openssl_cafile if paths.openssl_cafile and os.path.isfile(paths.openssl_cafile) else None
-    capath = paths.openssl_capath if paths.openssl_capath and os.path.isdir(paths.openssl_capath) else None
+    cafile = (
+        paths.openssl_cafile
+        if paths.openssl_cafile and os.path.isfile(paths.openssl_cafile)
+        else None
+    )
+    capath = (
+        paths.openssl_capath
+        if paths.openssl_capath and os.path.isdir(paths.openssl_capath)
+        else None
+    )
     if cafile or capath:
         try:
             ctx.load_verify_locations(cafile=cafile, capath=capath)
@@ -332,7 +361,9 @@ def system_root_context() -> ssl.SSLContext:
     return ctx
 
 
-def build_client_ssl_context(env: Mapping[str, str], *, system_roots: bool = True) -> ssl.SSLContext:
+def build_client_ssl_context(
+    env: Mapping[str, str], *, system_roots: bool = True
+) -> ssl.SSLContext:
     """The client context the reference policy gives for ``env`` (never ``os.environ``).
 
     The system roots, plus every certificate of the bundle ``CODEX_CA_CERTIFICATE`` or
@@ -341,7 +372,9 @@ def build_client_ssl_context(env: Mapping[str, str], *, system_roots: bool = Tru
     """
     bundle = select_ca_bundle(env)
     if bundle is None:
-        log.info("using system root certificates because no CA override environment variable was selected")
+        log.info(
+            "using system root certificates because no CA override environment variable was selected"
+        )
         return system_root_context() if system_roots else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     certificates = load_ca_certificates(bundle)
     ctx = system_root_context() if system_roots else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

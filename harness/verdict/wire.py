@@ -90,6 +90,8 @@ def _timing_check(check: TimingCheck, records: Sequence[Record], events: Sequenc
             took = t - start
             if took > check.within:
                 return [f"{check.path}: {render(check.to_event)} reported {took:.3f}s after '{check.from_mark}', bound {check.within:g}s"]
+            if took < check.at_least:
+                return [f"{check.path}: {render(check.to_event)} reported {took:.3f}s after '{check.from_mark}', sooner than the {check.at_least:g}s it must take"]
             return []
     return [f"{check.path}: no event matching {render(check.to_event)} after mark '{check.from_mark}' (bound {check.within:g}s)"]
 

@@ -399,3 +399,22 @@ def test_slow_upgrade_and_raw_target_in_order():
             await srv.settle(timeout=1)
             assert srv.findings() == ['server.exchanges[0].expect.target: expected "/v1/realtime?intent=quicksilver&model=m", got "/v1/realtime?model=m&intent=quicksilver"']
     run(main())
+
+
+@pytest.mark.parametrize(("abort", "how"), [("drop", "eof"), ("reset", "reset")])
+def test_abort_before_the_status_line(abort, how):
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"abort": abort}}) as srv:
+            data, ended = await raw_request(srv, POST)
+            assert (data, ended) == (b"", how)
+    run(main())
+
+
+def test_an_invalid_scripted_reply_is_a_finding_not_a_silent_drop():
+    async def main():
+        async with server({"http": {"path": "/v1/responses"}, "respond": {"headers": {"x-bad": " padded "}}}) as srv:
+            await raw_request(srv, POST, read_timeout=1)
+            await srv.settle(timeout=1)
+            (finding,) = srv.findings()
+            assert finding.startswith("the case's scripted reply is not valid HTTP/1.1:")
+    run(main())

@@ -222,3 +222,11 @@ server:
     assert run.status == "completed"
     assert run.duration < 3
     assert any(r["kind"] == "fault" and r["fault"] == "stall_close" for r in run.wire_log)
+
+
+def test_fail_when_the_event_is_sooner_than_its_lower_bound():
+    text = CASE.replace("within: 1}", "within: 1, at_least: 0.5}")
+    result = judge(run_case(load(text), adapter=MockAdapter(good_client, capabilities=CAPS)), expected=EXPECTED)
+    assert result.outcome is Outcome.FAIL
+    (finding,) = result.wire.findings
+    assert finding.endswith("sooner than the 0.5s it must take")

@@ -20,7 +20,7 @@ from harness.impls.codex_cli.process import LOG_ENV
 from harness.impls.codex_cli.realtime import AppServerRealtime
 from harness.impls.codex_cli.responses import ExecResponses, ResponsesSettings, UnsupportedStep
 
-__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "CodexCliAdapter", "CodexCliSession"]
+__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "CodexCliAdapter", "CodexCliSession", "tls_env"]
 
 # What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1
 # (it speaks only the v2 websocket), profiles (one fixed revision, later than the suite's
@@ -35,9 +35,25 @@ CODEX_CLI_CAPABILITIES = frozenset(
         "realtime.v1",
         "realtime.v2",
         "auth.api-key",
+        "tls",
     }
 )
 EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.yaml"
+
+
+def tls_env(*, endpoint: Endpoint, config: Mapping[str, Any]) -> dict[str, str]:
+    """The CA environment codex gets: ``tls.env`` whole, else the run's CA as CODEX_CA_CERTIFICATE.
+
+    Codex reads CODEX_CA_CERTIFICATE, then SSL_CERT_FILE (responses-wire §7); both are
+    scrubbed from this machine's environment, so only what the case says reaches it.
+    """
+    tls = config.get("tls") or {}
+    env = tls.get("env") if isinstance(tls, Mapping) else None
+    if env is None:
+        return {"CODEX_CA_CERTIFICATE": endpoint.ca_file} if endpoint.ca_file else {}
+    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ValueError(f"client.config.tls.env must map variable names to strings; got {env!r}")
+    return dict(env)
 
 
 class CodexCliSession:
@@ -54,6 +70,7 @@ class CodexCliSession:
         Path(self._home).mkdir()
         Path(self._workdir).mkdir()
         self._areas: dict[str, Any] = {}
+        self._tls_env = tls_env(endpoint=endpoint, config=config)
         log_dir = os.environ.get(LOG_ENV)
         self._log_dir = Path(log_dir) if log_dir else None
         self._case_id = case_id or "case"
@@ -76,7 +93,7 @@ class CodexCliSession:
                     home=self._home,
                     workdir=self._workdir,
                     emit=self._emit,
-                    ca_file=self._endpoint.ca_file,
+                    extra_env=self._tls_env,
                     log_for=self._log_for,
                 )
             elif area == "realtime":
@@ -88,7 +105,7 @@ class CodexCliSession:
                     home=self._home,
                     workdir=self._workdir,
                     emit=self._emit,
-                    ca_file=self._endpoint.ca_file,
+                    extra_env=self._tls_env,
                     log_for=self._log_for,
                 )
             else:

@@ -27,7 +27,7 @@ __all__ = [
 
 PROVIDER = "wireplay"
 API_KEY_ENV = "WIREPLAY_CODEX_API_KEY"
-_SCRUBBED = ("OPENAI_", "CODEX_")
+_SCRUBBED = ("OPENAI_", "CODEX_", "SSL_CERT_")
 
 
 def toml_value(value: Any) -> str:
@@ -102,7 +102,7 @@ def base_args(*, provider: Mapping[str, Any]) -> list[str]:
 
 
 def codex_env(*, home: str, api_key: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This machine's environment without OPENAI_*/CODEX_*, with an isolated CODEX_HOME.
+    """This machine's environment without OPENAI_*/CODEX_*/SSL_CERT_*, with an isolated CODEX_HOME.
 
     HOME points at the same throwaway dir so nothing of the user's (~/.codex, git
     config, shell rc files) leaks into a case.

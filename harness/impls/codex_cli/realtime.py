@@ -31,6 +31,7 @@ CLIENT_NAME = "codex_cli_rs"
 _PREFIX = "thread/realtime/"
 _OPEN_TIMEOUT = 10.0
 _CLOSE_GRACE = 1.0
+_NOT_RUNNING_GRACE = 1.0
 _PCM_RATE = 24000
 
 
@@ -123,7 +124,7 @@ class AppServerRealtime:
         home: str,
         workdir: str,
         emit: Emit,
-        ca_file: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
         log_for: Callable[[str], Path | None] = lambda kind: None,
     ) -> None:
         self._codex = codex
@@ -133,7 +134,7 @@ class AppServerRealtime:
         self._home = home
         self._workdir = workdir
         self._emit = emit
-        self._ca_file = ca_file
+        self._extra_env = dict(extra_env or {})
         self._log_for = log_for
         self._server: AppServer | None = None
         self._thread_id = ""
@@ -177,8 +178,7 @@ class AppServerRealtime:
 
     async def _ensure(self) -> AppServer:
         if self._server is None:
-            extra = {"CODEX_CA_CERTIFICATE": self._ca_file} if self._ca_file else {}
-            env = codex_env(home=self._home, api_key=self._config.get("api_key") or None, extra=extra)
+            env = codex_env(home=self._home, api_key=self._config.get("api_key") or None, extra=self._extra_env)
             self._server = await AppServer.start(
                 self._argv(),
                 env=env,
@@ -221,13 +221,21 @@ class AppServerRealtime:
                 return False
 
     async def _call(self, method: str, params: dict[str, Any]) -> bool:
-        """One request; an error answer is what codex tells its user: an ``error`` event."""
+        """One request; an error answer is what codex tells its user: an ``error`` event.
+
+        With no conversation running, codex accepts an append and then reports
+        `conversation is not running` as an ``error`` notification: that is waited for
+        (bounded), so the step ends after what it caused, as it does with a conversation.
+        """
         server = await self._ensure()
+        running, since = self._running, len(self._seen)
         try:
             await server.request(method, {"threadId": self._thread_id, **params})
         except RpcError as exc:
             self._emit({"type": "error", "message": exc.message})
             return False
+        if not running and method != "thread/realtime/stop":
+            await self._await_notification(("error",), since=since, timeout=_NOT_RUNNING_GRACE)
         return True
 
     # -- steps --------------------------------------------------------------------

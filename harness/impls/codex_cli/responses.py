@@ -105,7 +105,7 @@ class _Turn:
     ended: bool = False
     usage: dict[str, int] | None = None
     complete: dict[str, Any] | None = None
-    errors: list[str] = field(default_factory=list)
+    pending_error: str | None = None
 
 
 class ExecResponses:
@@ -120,7 +120,7 @@ class ExecResponses:
         home: str,
         workdir: str,
         emit: Emit,
-        ca_file: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
         log_for: Callable[[str], Path | None] = lambda kind: None,
     ) -> None:
         self._codex = codex
@@ -129,7 +129,7 @@ class ExecResponses:
         self._home = home
         self._workdir = workdir
         self._emit = emit
-        self._ca_file = ca_file
+        self._extra_env = dict(extra_env or {})
         self._log_for = log_for
         self._rollout = Rollout(home=home)
         self._thread_id: str | None = None
@@ -168,11 +168,9 @@ class ExecResponses:
         return [*argv, "--", prompt]
 
     def _env(self) -> dict[str, str]:
-        extra: dict[str, str] = {}
+        extra = dict(self._extra_env)
         if self._settings.originator:
             extra["CODEX_INTERNAL_ORIGINATOR_OVERRIDE"] = self._settings.originator
-        if self._ca_file:
-            extra["CODEX_CA_CERTIFICATE"] = self._ca_file
         return codex_env(home=self._home, api_key=self._settings.api_key, extra=extra)
 
     async def _turn(self, prompt: str) -> None:
@@ -188,6 +186,8 @@ class ExecResponses:
                 if isinstance(message, dict):
                     await self._on_stdout(message, turn)
             code = await proc.wait(_EXIT)
+            if turn.pending_error is not None:
+                self._emit({"type": "warning", "message": turn.pending_error})
             if not turn.ended:
                 raise RuntimeError(f"codex exec ended (exit {code}) without finishing the turn; stderr:\n{proc.stderr_tail}")
         finally:
@@ -230,6 +230,12 @@ class ExecResponses:
     async def _on_stdout(self, message: dict[str, Any], turn: _Turn) -> None:
         kind = message.get("type")
         item = message.get("item") if isinstance(message.get("item"), dict) else {}
+        failed = message.get("error") if kind == "turn.failed" and isinstance(message.get("error"), dict) else {}
+        if turn.pending_error is not None and failed.get("message") != turn.pending_error:
+            # A non-fatal error line (e.g. `Reconnecting... waiting for network (...)`):
+            # codex shows it and carries on, which the vocabulary calls a warning.
+            self._emit({"type": "warning", "message": turn.pending_error})
+        turn.pending_error = None
         if kind == "thread.started" and isinstance(message.get("thread_id"), str):
             self._thread_id = message["thread_id"]
             self._rollout.attach(self._thread_id)
@@ -250,7 +256,9 @@ class ExecResponses:
             if reconnect is not None:
                 self._emit(reconnect)
             else:
-                turn.errors.append(text)
+                # exec prints a failing turn's error twice (`error`, then `turn.failed`):
+                # held back until the next line says which it was.
+                turn.pending_error = text
         elif kind in ("turn.completed", "turn.failed"):
             await self._end(message, turn, failed=kind == "turn.failed")
 
@@ -267,12 +275,9 @@ class ExecResponses:
         complete = turn.complete or {}
         if failed:
             error = message.get("error") if isinstance(message.get("error"), dict) else {}
-            text = error.get("message") or (turn.errors[-1] if turn.errors else "")
+            text = error.get("message") or ""
             stored = complete.get("error") if isinstance(complete.get("error"), dict) else {}
             self._emit(ev.error_event(str(text), stored.get("codex_error_info")))
-        else:
-            for text in turn.errors:
-                self._emit({"type": "error", "message": text})
         done: dict[str, Any] = {"type": "turn.completed", "status": "failed" if failed else "completed"}
         if turn.usage is not None:
             done["token_usage"] = turn.usage

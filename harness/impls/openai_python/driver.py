@@ -67,6 +67,7 @@ _CALL_OUTPUT_TYPES = {
 _MAX_REQUESTS_PER_TURN = 64
 _MAX_IDLE_S = 60.0  # bound on any single wait, whatever the config says
 _CONNECT_S = 5.0
+_CA_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR", "CODEX_CA_CERTIFICATE")
 
 
 def _write(message: dict[str, Any]) -> None:
@@ -84,8 +85,13 @@ def _compact(event_type: str, **fields: Any) -> dict[str, Any]:
 
 
 def _describe(exc: BaseException) -> str:
+    """``Type: text``; the SDK's generic ``Connection error.`` also names its cause."""
     text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    described = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    cause = exc.__cause__
+    if cause is not None and type(exc).__name__ == "APIConnectionError":
+        described += f" ({_describe(cause)})"
+    return described
 
 
 def _str(obj: Any, key: str) -> str | None:
@@ -113,11 +119,19 @@ def _str_map(value: Any) -> dict[str, str]:
 class _Endpoint:
     """Where the case's fake server is, and the TLS context when it serves TLS."""
 
-    def __init__(self, *, base_url: str, ca_file: str | None) -> None:
+    def __init__(self, *, base_url: str, ca_file: str | None, tls_env: Mapping[str, str] | None) -> None:
         self.base_url = base_url
         self.ws_base_url = _ws_base_url(base_url)
         self.ssl: ssl_module.SSLContext | None = None
-        if ca_file:
+        if tls_env is not None:
+            # The case gives the client's CA environment, whole: the SDK reads what it
+            # reads of it itself (httpx2 and websockets honour SSL_CERT_FILE / SSL_CERT_DIR;
+            # CODEX_CA_CERTIFICATE means nothing to them). One process per case, so this is local.
+            for name in _CA_ENV:
+                os.environ.pop(name, None)
+            os.environ.update({str(k): str(v) for k, v in tls_env.items()})
+        elif ca_file:
+            # No CA environment: the SDK's documented way, an explicit context for HTTP and websockets.
             self.ssl = ssl_module.create_default_context(cafile=ca_file)
 
     def client(self, *, api_key: str | None, max_retries: int, read_timeout_s: float,
@@ -1007,9 +1021,11 @@ async def _serve() -> int:
             msg = json.loads(line)
             kind = msg.get("type")
             if kind == "start":
-                endpoint = msg["endpoint"]
-                session = _Session(endpoint=_Endpoint(base_url=endpoint["base_url"], ca_file=endpoint.get("ca_file")),
-                                   config=msg.get("config", {}))
+                endpoint, config = msg["endpoint"], msg.get("config", {})
+                tls = config.get("tls") if isinstance(config.get("tls"), Mapping) else {}
+                tls_env = tls.get("env") if isinstance(tls.get("env"), Mapping) else None
+                session = _Session(endpoint=_Endpoint(base_url=endpoint["base_url"], ca_file=endpoint.get("ca_file"),
+                                                      tls_env=tls_env), config=config)
             elif kind == "command":
                 try:
                     if session is None:
