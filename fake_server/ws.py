@@ -63,9 +63,13 @@ class _Conn:
             if chunk:
                 self.writer.write(chunk)
             elif not self.writer.transport.is_closing():
-                # websockets signals "half-close now" with an empty chunk (SEND_EOF).
-                with contextlib.suppress(OSError, RuntimeError):
-                    self.writer.write_eof()
+                # websockets signals "half-close now" with an empty chunk (SEND_EOF); TLS
+                # cannot half-close, so there the server closes TCP, as RFC 6455 has it do.
+                if self.writer.can_write_eof():
+                    with contextlib.suppress(OSError, RuntimeError):
+                        self.writer.write_eof()
+                else:
+                    self.writer.close()
 
     # -- reading -----------------------------------------------------------
     async def read_loop(self, reader: asyncio.StreamReader, trailing: bytes) -> None:

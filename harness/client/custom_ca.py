@@ -20,15 +20,19 @@ Nothing here reads ``os.environ``: callers pass the environment they mean (a cas
 OpenSSL compiled-in default locations, read without OpenSSL's own ``SSL_CERT_FILE``
 / ``SSL_CERT_DIR`` lookup, so the harness's environment cannot leak into a case.
 The PEM reader and the base64 decoder are written here because ``cryptography``
-has no labelled, mixed-section PEM reader and its errors are not the reference's;
-certificate DER is parsed with ``cryptography``.
+has no labelled, mixed-section PEM reader and its errors are not the reference's.
+Certificates are registered with OpenSSL (lenient, like rustls' root store);
+``cryptography`` explains a certificate OpenSSL refuses.
 """
 
 from __future__ import annotations
 
+import binascii
 import logging
 import os
+import re
 import ssl
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -155,8 +159,26 @@ _B64 = _b64_table()
 _U64 = (1 << 64) - 1
 
 
+_B64_SPACE = bytes.maketrans(b"", b"")
+
+
 def _b64_decode(data: bytes) -> bytes:
-    """rustls-pki-types' base64 decoder: same acceptance, same error names (Debug form)."""
+    """rustls-pki-types' base64 decoder: same acceptance, same error names (Debug form).
+
+    Canonical base64 (whitespace removed, padding only at the end of the last quad) is a
+    subset the Rust decoder accepts with the same output, so it takes the C fast path;
+    anything else goes through the port, which gives the exact error.
+    """
+    clean = data.translate(_B64_SPACE, b"\t\n\x0b\x0c\r ")
+    if len(clean) % 4 == 0 and b"=" not in clean[:-2]:
+        try:
+            return binascii.a2b_base64(clean, strict_mode=True)
+        except binascii.Error:
+            pass
+    return _b64_decode_port(data)
+
+
+def _b64_decode_port(data: bytes) -> bytes:
     capacity = ((len(data) + 3) // 4) * 3
     out = bytearray()
 
@@ -204,14 +226,17 @@ def _b64_decode(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _next_line(rest: bytes) -> tuple[bytes | None, bytes]:
-    cut = [i for i in (rest.find(b"\n"), rest.find(b"\r")) if i >= 0]
-    if cut:
-        i = min(cut)
-        return rest[:i], rest[i + 1 :]
-    if rest:
-        return rest, b""
-    return None, b""
+_NEWLINE = re.compile(rb"[\r\n]")
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """Lines split at each ``\n`` or ``\r`` (so CRLF gives an empty line); no final empty line."""
+    pos = 0
+    while pos < len(data):
+        m = _NEWLINE.search(data, pos)
+        end = m.start() if m else len(data)
+        yield data[pos:end]
+        pos = end + 1
 
 
 def _section_start(line: bytes) -> bytes:
@@ -244,12 +269,12 @@ def pem_sections(data: bytes) -> Iterator[tuple[str, bytes]]:
     Lazy, like the Rust iterator: sections before a broken one are yielded first.
     Sections with labels rustls does not know are skipped without decoding.
     """
-    rest = data
+    lines = _lines(data)
     while True:
         b64 = bytearray()
         label: bytes | None = None
         while True:
-            line, rest = _next_line(rest)
+            line = next(lines, None)
             if line is None:
                 if label is not None:
                     raise PemError(f"missing section end marker: {_rust_bytes(label)}")
@@ -380,8 +405,18 @@ def build_client_ssl_context(
     ctx = system_root_context() if system_roots else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     for index, der in enumerate(certificates, start=1):
         try:
-            x509.load_der_x509_certificate(der)
             ctx.load_verify_locations(cadata=der)
-        except (ValueError, ssl.SSLError) as exc:
-            raise bundle.error("register", str(exc), index) from exc
+        except ssl.SSLError as exc:
+            raise bundle.error("register", _certificate_problem(der, exc), index) from exc
     return ctx
+
+
+def _certificate_problem(der: bytes, exc: ssl.SSLError) -> str:
+    """Why OpenSSL refused a certificate: cryptography's parse error when it has one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x509.load_der_x509_certificate(der)
+    except ValueError as parse_error:
+        return str(parse_error)
+    return str(exc.reason or exc)

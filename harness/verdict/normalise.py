@@ -43,9 +43,21 @@ def normalise_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
     return [walk(redact_json(dict(e))) for e in events]
 
 
+def _sorted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
 def event_line(event: Mapping[str, Any]) -> str:
-    """One event as one JSON line: ``type`` first, other keys sorted."""
-    ordered = {"type": event.get("type")} | {k: event[k] for k in sorted(event) if k != "type"}
+    """One event as one JSON line: ``type`` first, every other key sorted at every depth.
+
+    Key order carries no meaning in JSON, so it must not decide a comparison: two
+    implementations building the same object in different orders write the same line.
+    """
+    ordered = {"type": event.get("type")} | {k: _sorted(event[k]) for k in sorted(event) if k != "type"}
     return json.dumps(ordered, ensure_ascii=False, sort_keys=False, separators=(", ", ": "))
 
 

@@ -338,6 +338,23 @@ def test_base64_decoder_agrees_with_the_standard_library():
         assert custom_ca._b64_decode(wrapped) == data
 
 
+def test_base64_fast_path_matches_the_port_on_odd_inputs():
+    rng = random.Random(11)
+    for alphabet in (
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t:",
+        b"AQgw/+==\t",
+    ):
+        for _ in range(20000):
+            data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 18)))
+            outcomes = []
+            for decode in (custom_ca._b64_decode, custom_ca._b64_decode_port):
+                try:
+                    outcomes.append(("ok", decode(data)))
+                except PemError as exc:
+                    outcomes.append(("error", str(exc)))
+            assert outcomes[0] == outcomes[1], data
+
+
 # -- the reference adapter's trust rule -----------------------------------------------------------
 
 

@@ -418,3 +418,22 @@ def test_an_invalid_scripted_reply_is_a_finding_not_a_silent_drop():
             (finding,) = srv.findings()
             assert finding.startswith("the case's scripted reply is not valid HTTP/1.1:")
     run(main())
+
+
+def test_tls_close_handshake_completes_promptly():
+    import ssl
+
+    from fake_server.tls import tls_material
+
+    material = tls_material()
+
+    async def main():
+        srv = FakeServer(script_from_mapping({"exchanges": [{"websocket": {"path": "/v1/realtime"}}]}), ssl=material.server_context())
+        async with srv:
+            trusted = ssl.create_default_context(cafile=str(material.bundle("ca")))
+            ws = await connect(srv.origin.replace("https", "wss", 1) + "/v1/realtime", ssl=trusted, open_timeout=3, close_timeout=2)
+            start = time.monotonic()
+            await ws.close()
+            assert time.monotonic() - start < 1.0  # the server closes TCP after the handshake
+            assert ws.protocol.close_rcvd is not None
+    run(main())

@@ -37,6 +37,15 @@ def _str_map(config: Mapping[str, Any], key: str) -> dict[str, str]:
     return {str(name): str(item) for name, item in value.items()}
 
 
+def _opt_map(config: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"realtime config `{key}` must be an object")
+    return dict(value)
+
+
 def _positive_ms(config: Mapping[str, Any], key: str, default: int) -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -61,6 +70,8 @@ class RealtimeConfig:
     headers: dict[str, str] = field(default_factory=dict)
     close_timeout_ms: int = DEFAULT_CLOSE_TIMEOUT_MS
     open_timeout_ms: int = DEFAULT_OPEN_TIMEOUT_MS
+    auth: Mapping[str, Any] | None = None
+    """The `auth` key (harness.client.auth, docs/auth.md); None: api_key / bearer_token alone."""
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RealtimeConfig:
@@ -85,6 +96,7 @@ class RealtimeConfig:
             headers=_str_map(config, "headers"),
             close_timeout_ms=_positive_ms(config, "close_timeout_ms", DEFAULT_CLOSE_TIMEOUT_MS),
             open_timeout_ms=_positive_ms(config, "open_timeout_ms", DEFAULT_OPEN_TIMEOUT_MS),
+            auth=_opt_map(config, "auth"),
         )
 
     def instructions(self, prompt: str | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from harness.client.auth import AuthConfig, AuthManager
 from harness.client.realtime import events as ev
 from harness.client.realtime.config import RealtimeConfig
 from harness.client.realtime.headers import (
@@ -33,6 +34,7 @@ __all__ = ["NOT_RUNNING_MESSAGE", "RealtimeClient"]
 
 NOT_RUNNING_MESSAGE = "conversation is not running"
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+REALTIME_ENDPOINT = "/realtime"  # the `endpoint` of the auth tags (docs/auth.md)
 _TASK_CANCEL_TIMEOUT_S = 1.0
 
 Emit = Callable[[dict[str, Any]], None]
@@ -126,6 +128,12 @@ class RealtimeClient:
         self._config = RealtimeConfig.from_mapping(config)
         self._emit = emit
         self._ssl = ssl
+        self._auth: AuthManager | None = None
+        if self._config.auth is not None:
+            cfg = self._config
+            key = resolve_api_key(bearer_token=cfg.bearer_token, api_key=cfg.api_key)
+            self._auth = AuthManager(AuthConfig.from_mapping(cfg.auth, api_key=key), emit=emit,
+                                     ssl=ssl, endpoint=REALTIME_ENDPOINT)  # fmt: skip
         self._conversation: _Conversation | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._ops: dict[str, Callable[[Mapping[str, Any]], Awaitable[None]]] = {
@@ -179,6 +187,8 @@ class RealtimeClient:
 
         cfg = self._config
         api_key = resolve_api_key(bearer_token=cfg.bearer_token, api_key=cfg.api_key)
+        if self._auth is not None:
+            api_key = self._auth.bearer_token()
         if api_key is None:
             # Test revision of §6.2: an error event and no closed event.
             self._emit(ev.realtime_error(MISSING_API_KEY_MESSAGE))
@@ -191,23 +201,14 @@ class RealtimeClient:
         except ValueError as exc:
             self._emit(ev.realtime_error(str(exc)))
             return
-        headers = handshake_headers(
-            provider_headers=cfg.headers,
-            api_key=api_key,
-            session_id=session_id,
-            kind=cfg.kind,
-            profile=cfg.profile,
-        )
         session = RealtimeSession(
             kind=cfg.kind,
             mode=cfg.mode,
             instructions=cfg.instructions(args.get("prompt")),
             profile=cfg.profile,
         )
-        try:
-            ws = await self._connect(url, headers)
-        except Exception as exc:
-            self._emit(_connect_error(exc))
+        ws = await self._open(url, api_key=api_key, session_id=session_id)
+        if ws is None:
             return
         try:
             await self._send_frames(ws, session.open())
@@ -257,6 +258,47 @@ class RealtimeClient:
         )
 
     # --- plumbing --------------------------------------------------------------------------
+
+    async def _open(self, url: str, *, api_key: str, session_id: str) -> ClientConnection | None:
+        """Connect, or report why not (then None). With an `auth` config each handshake is
+        reported as `auth.request` and a 401 runs the recovery, then the handshake again
+        with the new token (docs/auth.md; the same machine as the Responses client)."""
+        cfg = self._config
+        auth = self._auth
+        attempts = auth.attempts("websocket_connect") if auth is not None else None
+        while True:
+            headers = handshake_headers(
+                provider_headers=cfg.headers,
+                api_key=(auth.bearer_token() if auth is not None else None) or api_key,
+                session_id=session_id,
+                kind=cfg.kind,
+                profile=cfg.profile,
+            )
+            if auth is not None:  # ChatGPT-Account-ID with ChatGPT tokens
+                headers.update(
+                    (k.lower(), v) for k, v in auth.headers() if k.lower() != "authorization"
+                )
+            context = attempts.context() if attempts is not None else None
+            try:
+                ws = await self._connect(url, headers)
+            except Exception as exc:
+                response = exc.response if isinstance(exc, InvalidStatus) else None
+                if attempts is not None:
+                    attempts.observe(ok=False, status=response.status_code if response else None,
+                                     headers=response.headers if response else None,
+                                     context=context, connection_reused=False)  # fmt: skip
+                    if response is not None and response.status_code == 401:
+                        decision = await attempts.unauthorized(response.headers)
+                        if decision.retry:
+                            continue
+                        if decision.failure is not None:
+                            self._emit(ev.realtime_error(decision.failure.message))
+                            return None
+                self._emit(_connect_error(exc))
+                return None
+            if attempts is not None:
+                attempts.observe(ok=True, status=None, context=context, connection_reused=False)
+            return ws
 
     async def _connect(self, url: str, headers: Mapping[str, str]) -> ClientConnection:
         open_timeout_s = self._config.open_timeout_ms / 1000

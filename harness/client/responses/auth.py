@@ -1,32 +1,53 @@
-"""Auth seam: who signs requests and whether a 401 can be recovered.
+"""Auth seam: a thin adapter over `harness.client.auth` (docs/auth.md).
 
-Only API-key auth exists now; ChatGPT token recovery (responses-wire §5.1) is a later
-issue and will plug in here without touching the transports.
+The transports ask the auth object for its headers, open one `RequestAttempts` per
+model request (codex's per-`stream(...)` recovery), report each attempt and hand it
+each 401. A recovery failure becomes the `ApiError` codex maps it to (§5.1):
+permanent → `RefreshTokenFailed` (fatal, `unauthorized`), transient → `Io` (retryable).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ssl as ssl_module
+from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["ApiKeyAuth"]
+from harness.client.auth import (
+    ApiKeyAuth,
+    AuthConfig,
+    AuthManager,
+    RecoveryDecision,
+    RequestAttempts,
+    StepFailure,
+)
+from harness.client.responses.errors import ApiError
+
+__all__ = [
+    "ENDPOINT",
+    "ApiKeyAuth",
+    "AuthManager",
+    "RecoveryDecision",
+    "RequestAttempts",
+    "client_auth",
+    "recovery_error",
+]
+
+ENDPOINT = "/responses"  # `RESPONSES_ENDPOINT`, the feedback tags' `endpoint`
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKeyAuth:
-    """Bearer API key (§1.2 `Authorization`); no key means no header, as codex does."""
+def client_auth(
+    raw: Mapping[str, Any] | None,
+    *,
+    api_key: str | None,
+    emit: Callable[[dict[str, Any]], None],
+    ssl: ssl_module.SSLContext | None,
+) -> AuthManager:
+    """The client's auth from its `auth` config key (absent: `api_key`, no tags)."""
+    config = AuthConfig.from_mapping(raw, api_key=api_key)
+    return AuthManager(config, emit=emit, ssl=ssl, endpoint=ENDPOINT)
 
-    api_key: str | None
 
-    @property
-    def mode(self) -> str:
-        return "api_key"
-
-    def header(self) -> tuple[str, str] | None:
-        """The auth header name and value, or None when no key is configured."""
-        if not self.api_key:
-            return None
-        return ("Authorization", f"Bearer {self.api_key}")
-
-    async def recover_unauthorized(self) -> bool:
-        """Try one recovery step after a 401; API keys have none (§5.1 `has_next()` false)."""
-        return False
+def recovery_error(failure: StepFailure) -> ApiError:
+    """The `ApiError` a failed recovery step ends the request with."""
+    kind = "refresh_token_failed" if failure.permanent else "io"
+    return ApiError(kind=kind, message=failure.message)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.client.responses import events
-from harness.client.responses.auth import ApiKeyAuth
+from harness.client.responses.auth import client_auth
 from harness.client.responses.config import ClientConfig
 from harness.client.responses.errors import ApiError, TurnError, map_api_error
 from harness.client.responses.http_transport import HttpTransport
@@ -64,7 +64,7 @@ class ResponsesClient:
         self._profile = self._cfg.profile
         self._emit = emit
         self._rng = random.Random()
-        self._auth = ApiKeyAuth(self._cfg.api_key)
+        self._auth = client_auth(self._cfg.auth, api_key=self._cfg.api_key, emit=emit, ssl=ssl)
         url = responses_url(base_url, self._cfg.query_params)
         self._http = HttpTransport(
             emit=emit,

@@ -22,7 +22,7 @@ _KNOWN = frozenset(
         "request_max_retries", "stream_max_retries", "stream_idle_timeout_ms",
         "retry_base_delay_ms", "headers", "query_params", "features", "profile",
         "originator", "conversation_id", "reasoning", "beta_features", "turn_metadata",
-        "parallel_tool_calls", "tool_choice", "store", "service_tier", "text",
+        "parallel_tool_calls", "tool_choice", "store", "service_tier", "text", "auth",
     }
 )  # fmt: skip
 
@@ -55,6 +55,7 @@ class ClientConfig:
     store: bool = False
     service_tier: str | None = None
     text: Mapping[str, Any] | None = None
+    auth: Mapping[str, Any] | None = None  # harness.client.auth config (docs/auth.md)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ClientConfig:
@@ -92,7 +93,7 @@ class ClientConfig:
             kw["features"] = dict(features)
         if "profile" in raw:
             kw["profile"] = resolve_profile(raw["profile"])
-        for key in ("reasoning", "text"):
+        for key in ("reasoning", "text", "auth"):
             if raw.get(key) is not None:
                 kw[key] = dict(_mapping(raw, key))
         if "turn_metadata" in raw:

@@ -58,7 +58,7 @@ class ApiError:
 
     kind: stream | retryable | context_window_exceeded | quota_exceeded |
     usage_not_included | server_overloaded | cyber_policy | invalid_request | http |
-    network | timeout.
+    network | timeout | refresh_token_failed | io (auth recovery, §5.1).
     """
 
     kind: str
@@ -118,6 +118,10 @@ def map_api_error(err: ApiError, *, now_s: float) -> TurnError:
         return _fatal(kind, err.message or CYBER_POLICY_FALLBACK, "cyber_policy")
     if kind == "invalid_request":
         return _fatal(kind, err.message or "Invalid request.", "other")
+    if kind == "refresh_token_failed":  # §5.1 permanent recovery failure (harness.client.auth)
+        return _fatal(kind, err.message, "unauthorized")
+    if kind == "io":  # §5.1 transient recovery failure: `CodexErr::Io`, retryable
+        return TurnError(kind=kind, message=err.message, retryable=True, code="other")
     if kind == "http":
         return dataclasses.replace(_map_http(err, now_s=now_s), http_status=err.status)
     raise ValueError(f"unknown ApiError kind {kind!r}")

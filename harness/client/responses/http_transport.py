@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from harness.client.responses import events
-from harness.client.responses.auth import ApiKeyAuth
+from harness.client.responses.auth import AuthManager, recovery_error
 from harness.client.responses.errors import ApiError
 from harness.client.responses.headers import Headers
 from harness.client.responses.retry import backoff_s, transport_retryable
@@ -38,6 +38,7 @@ class HttpStream:
     def __init__(self, response: httpx.Response, idle_timeout_s: float) -> None:
         self._response = response
         self._idle = idle_timeout_s
+        self.status = response.status_code
         self.headers = Headers(tuple(response.headers.multi_items()))
 
     async def chunks(self) -> AsyncIterator[bytes]:
@@ -66,7 +67,7 @@ class HttpTransport:
         self,
         *,
         emit: Emit,
-        auth: ApiKeyAuth,
+        auth: AuthManager,
         rng: random.Random,
         max_retries: int,
         retry_base_ms: int,
@@ -91,17 +92,24 @@ class HttpTransport:
         build_headers: Callable[[], Sequence[tuple[str, str]]],
         body: bytes,
     ) -> HttpStream | ApiError:
-        """Send with transport retries (§4.1) and one auth recovery try on 401 (§5.1)."""
+        """Send with transport retries (§4.1); a 401 runs the next auth recovery step and
+        sends the request again with the new token, retries counted afresh (§5.1)."""
+        attempts = self._auth.attempts("api_request")
         attempt = 0
         while True:
             attempt += 1
             result = await self._attempt(url, build_headers(), body, attempt)
+            ok = isinstance(result, HttpStream)
+            attempts.observe(ok=ok, status=result.status,
+                             headers=None if ok else result.headers)  # fmt: skip
             if isinstance(result, HttpStream):
                 return result
             if result.kind == "http" and result.status == 401:
-                if await self._auth.recover_unauthorized():
+                decision = await attempts.unauthorized(result.headers)
+                if decision.retry:
+                    attempt = 0
                     continue
-                return result
+                return recovery_error(decision.failure) if decision.failure else result
             if not transport_retryable(result) or attempt > self._max_retries:
                 return result
             await asyncio.sleep(backoff_s(self._base_ms, attempt, self._rng))

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from harness.client.responses.auth import ApiKeyAuth
+from harness.client.responses.auth import AuthManager
 from harness.client.responses.config import ClientConfig
 
 __all__ = [
@@ -141,7 +141,7 @@ def _merge(base: list[tuple[str, str]], extra: Sequence[tuple[str, str]]) -> lis
 
 def build_http_headers(
     cfg: ClientConfig,
-    auth: ApiKeyAuth,
+    auth: AuthManager,
     *,
     conversation_id: str,
     turn_state: str | None,
@@ -151,16 +151,14 @@ def build_http_headers(
     headers = _codex_headers(cfg, turn_state=turn_state, turn_metadata=turn_metadata)
     headers += _session_headers(cfg, conversation_id)
     headers += [("Accept", "text/event-stream"), ("Content-Type", "application/json")]
-    auth_header = auth.header()
-    if auth_header is not None:
-        headers.append(auth_header)
+    headers += auth.headers()  # Authorization, ChatGPT-Account-ID (§1.2)
     headers += [("originator", cfg.originator), ("User-Agent", user_agent(cfg.originator))]
     return _merge(headers, cfg.headers)
 
 
 def build_ws_headers(
     cfg: ClientConfig,
-    auth: ApiKeyAuth,
+    auth: AuthManager,
     *,
     conversation_id: str,
     turn_state: str | None,
@@ -171,8 +169,6 @@ def build_ws_headers(
     headers += _session_headers(cfg, conversation_id)
     beta = cfg.profile.ws_beta_v2 if cfg.ws_version == "v2" else cfg.profile.ws_beta_v1
     headers.append(("OpenAI-Beta", beta))
-    auth_header = auth.header()
-    if auth_header is not None:
-        headers.append(auth_header)
+    headers += auth.headers()  # Authorization, ChatGPT-Account-ID (§1.2)
     headers.append(("originator", cfg.originator))
     return _merge(headers, cfg.headers)

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from harness.client.auth import RequestAuthContext
 from harness.client.responses import events
-from harness.client.responses.auth import ApiKeyAuth
+from harness.client.responses.auth import AuthManager, recovery_error
 from harness.client.responses.config import ClientConfig
 from harness.client.responses.errors import ApiError
 from harness.client.responses.http_transport import HttpStream, HttpTransport, StreamReadError
@@ -61,7 +62,7 @@ class Sampler:
         self,
         *,
         cfg: ClientConfig,
-        auth: ApiKeyAuth,
+        auth: AuthManager,
         emit: Emit,
         http: HttpTransport,
         url: str,
@@ -81,6 +82,7 @@ class Sampler:
         self._idle_s = cfg.stream_idle_timeout_ms / 1000.0
         self.ws: WsConnection | None = None
         self.incr = WsIncrementalState()
+        self._ws_auth: RequestAuthContext | None = None  # auth context the socket was opened with
 
     # -- HTTP / SSE -------------------------------------------------------------------
 
@@ -134,7 +136,9 @@ class Sampler:
         if self.ws is not None and self.ws.is_open:
             return self.ws
         self.drop_ws()
+        attempts = self._auth.attempts("websocket_connect")
         while True:
+            context = attempts.context()
             headers = build_ws_headers(self._cfg, self._auth, conversation_id=self._conversation_id(),
                                        turn_state=hooks.turn_state(),
                                        turn_metadata=hooks.turn_metadata())  # fmt: skip
@@ -152,14 +156,18 @@ class Sampler:
                 duration_ms=round((time.monotonic() - started) * 1000, 3), success=not failed,
                 status=opened.status if failed else 101,
                 error=_telemetry_error(opened) if failed else None))  # fmt: skip
+            attempts.observe(ok=not failed, status=opened.status if failed else None,
+                             headers=opened.headers if failed else None, context=context,
+                             connection_reused=False)  # fmt: skip
             if not failed:
+                self._ws_auth = context
                 break
-            if (
-                opened.kind == "http"
-                and opened.status == 401
-                and await self._auth.recover_unauthorized()
-            ):
-                continue
+            if opened.kind == "http" and opened.status == 401:  # §5.1: recovery on the handshake
+                decision = await attempts.unauthorized(opened.headers)
+                if decision.retry:
+                    continue
+                if decision.failure is not None:
+                    return recovery_error(decision.failure)
             return opened
         state = opened.handshake_headers.turn_state()
         if state is not None:
@@ -182,6 +190,7 @@ class Sampler:
         attempt: int,
         generate: bool | None = None,
     ) -> Outcome:
+        reused = self.ws is not None and self.ws.is_open
         conn = await self.ensure_ws(hooks)
         if isinstance(conn, ApiError):
             if conn.kind == "http" and conn.status == 426:
@@ -206,6 +215,11 @@ class Sampler:
             transport="websocket", attempt=attempt, status=None,
             duration_ms=round((time.monotonic() - started) * 1000, 3),
             error=_telemetry_error(outcome.error)))  # fmt: skip
+        http_error = outcome.error if outcome.error and outcome.error.kind == "http" else None
+        self._auth.report_request(
+            request_kind="websocket_request", context=self._ws_auth or self._auth.request_context(),
+            ok=outcome.error is None, status=http_error.status if http_error else None,
+            headers=http_error.headers if http_error else None, connection_reused=reused)  # fmt: skip
         self._emit(events.telemetry_events(transport="websocket", counts=processor.counts))
         return outcome
 

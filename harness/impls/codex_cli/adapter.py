@@ -59,8 +59,9 @@ def tls_env(*, endpoint: Endpoint, config: Mapping[str, Any]) -> dict[str, str]:
 class CodexCliSession:
     """Routes each step by its area to exec (responses) or the app-server (realtime)."""
 
-    def __init__(self, *, codex: str, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str) -> None:
-        self._codex = codex
+    def __init__(self, *, binary: CodexBinary, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str) -> None:
+        self._binary = binary
+        self._codex = binary.path
         self._endpoint = endpoint
         self._config = config
         self._emit = emit
@@ -88,6 +89,7 @@ class CodexCliSession:
             if area == "responses":
                 self._areas[area] = ExecResponses(
                     codex=self._codex,
+                    known_features=self._binary.features,
                     base_url=self._endpoint.base_url,
                     settings=ResponsesSettings.from_config(section),
                     home=self._home,
@@ -135,4 +137,4 @@ class CodexCliAdapter:
         self.version = binary.version
 
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> CodexCliSession:
-        return CodexCliSession(codex=self.binary.path, endpoint=endpoint, config=config, emit=emit, case_id=case_id)
+        return CodexCliSession(binary=self.binary, endpoint=endpoint, config=config, emit=emit, case_id=case_id)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.implementations import ImplementationUnavailable
 
-__all__ = ["CODEX_VERSION", "INSTALL_HINT", "CodexBinary", "find_codex"]
+__all__ = ["CODEX_VERSION", "INSTALL_HINT", "CodexBinary", "find_codex", "known_features"]
 
 CODEX_VERSION = "0.169.0"
 INSTALL_HINT = f"codex-cli {CODEX_VERSION} is not installed: run scripts/install-codex-cli.sh"
@@ -25,10 +26,29 @@ _VERSION_TIMEOUT = 20.0
 
 @dataclass(frozen=True, slots=True)
 class CodexBinary:
-    """The launcher path and the version it reported."""
+    """The launcher path, the version it reported, and the feature flags it knows."""
 
     path: str
     version: str
+    features: frozenset[str] = field(default_factory=frozenset)
+
+
+def known_features(path: str) -> frozenset[str]:
+    """``codex features list`` names: ``--enable X`` with an unknown X is a fatal usage error."""
+    with tempfile.TemporaryDirectory(prefix="wireplay-codex-features-") as home:
+        try:
+            done = subprocess.run(
+                [path, "features", "list"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=_VERSION_TIMEOUT,
+                check=False,
+                start_new_session=True,
+                env={**{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CODEX_"))}, "CODEX_HOME": home, "HOME": home},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return frozenset()
+    return frozenset(line.split()[0] for line in done.stdout.decode(errors="replace").splitlines() if line.strip())
 
 
 def _reported_version(path: str) -> str | None:
@@ -58,4 +78,4 @@ def find_codex(*, environ: os._Environ[str] | dict[str, str] | None = None) -> C
     if version != CODEX_VERSION:
         found = f" ({path} reports {version!r})" if version else f" ({path} did not run)"
         raise ImplementationUnavailable(INSTALL_HINT + found)
-    return CodexBinary(path=path, version=version)
+    return CodexBinary(path=path, version=version, features=known_features(path))

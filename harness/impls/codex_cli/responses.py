@@ -115,6 +115,7 @@ class ExecResponses:
         self,
         *,
         codex: str,
+        known_features: frozenset[str] = frozenset(),
         base_url: str,
         settings: ResponsesSettings,
         home: str,
@@ -124,6 +125,7 @@ class ExecResponses:
         log_for: Callable[[str], Path | None] = lambda kind: None,
     ) -> None:
         self._codex = codex
+        self._known_features = known_features
         self._base_url = base_url
         self._settings = settings
         self._home = home
@@ -162,7 +164,9 @@ class ExecResponses:
         )
         argv = [self._codex, "exec", "--json", "--skip-git-repo-check", "-C", self._workdir, *base_args(provider=provider), "-m", s.model]
         for name, enabled in s.features.items():
-            argv += ["--enable" if enabled else "--disable", name]
+            # A flag this release does not have gates nothing in it: its behaviour is fixed.
+            if name in self._known_features:
+                argv += ["--enable" if enabled else "--disable", name]
         if self._thread_id:
             argv += ["resume", self._thread_id]
         return [*argv, "--", prompt]

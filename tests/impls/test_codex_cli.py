@@ -1,0 +1,368 @@
+"""The real Codex CLI through its adapter: the mappings, and a few cases end to end.
+
+The mapping tests need nothing installed. The end-to-end tests run codex 0.169.0 as
+real subprocesses against the fake server on loopback, and are skipped when it is
+absent (scripts/install-codex-cli.sh installs it). Their cases are inline so they pin
+the adapter's mapping, not the evolving suite's snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.case.catalog import load_catalog
+from harness.case.loader import parse_case_text
+from harness.expectations import load_expectations
+from harness.implementations import ImplementationUnavailable, adapter_for
+from harness.impls import codex_cli
+from harness.impls.codex_cli import exec_events as ev
+from harness.impls.codex_cli.adapter import EXPECTATIONS_FILE, tls_env
+from harness.impls.codex_cli.config import provider_table, toml_value
+from harness.impls.codex_cli.realtime import notification_events
+from harness.paths import CASES_DIR
+from harness.runner import judge, run_case
+from harness.verdict.outcome import Outcome
+
+
+def _installed() -> bool:
+    try:
+        codex_cli.adapter()
+    except ImplementationUnavailable:
+        return False
+    return True
+
+
+needs_codex = pytest.mark.skipif(not _installed(), reason=codex_cli.INSTALL_HINT)
+
+
+def case(text: str, name: str):
+    return parse_case_text(text, file=Path(f"cases/foundation/{name}.yaml"))
+
+
+def lines(*events: dict) -> str:
+    """Snapshot text: ``type`` first, the other keys sorted (harness/verdict/normalise.py)."""
+    out = []
+    for event in events:
+        ordered = {"type": event["type"]} | {k: event[k] for k in sorted(event) if k != "type"}
+        out.append(json.dumps(ordered, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+    return "".join(out)
+
+
+def codex_processes() -> list[str]:
+    """Processes started for a case (their CODEX_HOME is a case's throwaway dir)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            environ = (Path("/proc") / pid / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"CODEX_HOME=" in environ and b"/wireplay-codex-" in environ:
+            found.append(pid)
+    return found
+
+
+@pytest.fixture(scope="module")
+def codex():
+    return codex_cli.adapter()
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(request):
+    yield
+    if "codex" not in request.fixturenames:
+        return
+    deadline = time.monotonic() + 3
+    while codex_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert codex_processes() == []
+
+
+# -- without codex --------------------------------------------------------------------
+
+
+def test_missing_binary_is_unavailable_with_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("WIREPLAY_CODEX_BIN", str(tmp_path / "absent"))
+    with pytest.raises(ImplementationUnavailable, match="scripts/install-codex-cli.sh"):
+        codex_cli.adapter()
+    stand_in = adapter_for(impl="codex-cli")
+    assert stand_in.capabilities == frozenset()
+    assert "install-codex-cli.sh" in stand_in.reason
+
+
+def test_another_version_is_unavailable(monkeypatch, tmp_path):
+    fake = tmp_path / "codex"
+    fake.write_text("#!/bin/sh\necho codex-cli 0.1.0\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("WIREPLAY_CODEX_BIN", str(fake))
+    with pytest.raises(ImplementationUnavailable, match=r"0\.169\.0 is not installed.*reports '0\.1\.0'"):
+        codex_cli.adapter()
+
+
+def test_the_expectations_file_is_valid_and_names_only_suite_cases():
+    known = load_expectations([EXPECTATIONS_FILE])
+    assert all(entry.why and "\n" not in entry.why for entry in known.values())
+    ids = {entry.id for entry in load_catalog([str(CASES_DIR)])}
+    assert set(known) <= ids, sorted(set(known) - ids)
+
+
+def test_config_values_are_toml_literals():
+    assert toml_value({"a b": 'x"y', "n": 3, "on": True}) == '{"a b"="x\\"y", "n"=3, "on"=true}'
+    assert toml_value(["é", 1.5]) == '["é", 1.5]'
+
+
+def test_provider_without_a_key_names_no_env_key():
+    table = provider_table(base_url="http://127.0.0.1:1/v1", api_key=None, query_params={"n": 1, "b": False})
+    assert "env_key" not in table
+    assert table["query_params"] == {"n": "1", "b": "false"}
+    assert provider_table(base_url="u", api_key="sk", websockets=True)["supports_websockets"] is True
+
+
+def test_tls_env_is_the_case_env_whole_or_the_run_ca():
+    from harness.adapters.base import Endpoint
+
+    endpoint = Endpoint(origin="https://h", base_url="https://h/v1", ca_file="/ca.pem")
+    assert tls_env(endpoint=endpoint, config={}) == {"CODEX_CA_CERTIFICATE": "/ca.pem"}
+    assert tls_env(endpoint=endpoint, config={"tls": {"env": {}}}) == {}
+    assert tls_env(endpoint=endpoint, config={"tls": {"env": {"SSL_CERT_FILE": "/x"}}}) == {"SSL_CERT_FILE": "/x"}
+
+
+def test_exec_notices_map_to_reroute_and_stream_errors():
+    assert ev.parse_reroute("model rerouted: gpt-a -> gpt-b (HighRiskCyberActivity)") == {
+        "type": "turn.model_reroute", "from_model": "gpt-a", "to_model": "gpt-b", "reason": "high_risk_cyber_activity",
+    }
+    assert ev.parse_reroute("something else") is None
+    assert ev.parse_reconnect("Reconnecting... 2/5 (stream disconnected before completion: x (y))") == {
+        "type": "turn.stream_error", "message": "Reconnecting... 2/5", "details": "stream disconnected before completion: x (y)",
+    }
+    assert ev.parse_reconnect("Reconnecting... waiting for network (Connection failed)") is None
+    assert ev.is_model_metadata_notice("Model metadata for `gpt-test` not found. Defaulting to fallback metadata.")
+
+
+def test_error_codes_come_from_codex_error_info():
+    assert ev.error_event("m", {"http_connection_failed": {"http_status_code": 401}}) == {
+        "type": "error", "message": "m", "code": "http_connection_failed", "http_status": 401,
+    }
+    assert ev.error_event("m", "usage_limit_exceeded") == {"type": "error", "message": "m", "code": "usage_limit_exceeded"}
+    assert ev.error_event("m", None) == {"type": "error", "message": "m"}
+
+
+def test_stored_items_lose_codex_bookkeeping_only():
+    stored = {
+        "type": "function_call", "status": "completed", "id": "fc_01a212c0-033b-77e3-90dc-2847d07915f2",
+        "name": "exec_command", "arguments": "{}", "call_id": "call_1", "namespace": None,
+        "internal_chat_message_metadata_passthrough": {"turn_id": "t"}, "metadata": {"history_sequence": 4},
+    }
+    item = ev.output_item(stored)
+    assert item == {"type": "function_call", "status": "completed", "name": "exec_command", "arguments": "{}", "call_id": "call_1"}
+    assert ev.output_item({**stored, "id": "fc_1"})["id"] == "fc_1"
+    assert ev.output_item({"type": "message", "role": "user", "content": []}) is None
+    assert ev.output_item({"type": "function_call_output", "call_id": "c"}) is None
+    assert ev.tool_call_event(item) == {"type": "turn.tool_call", "call_id": "call_1", "name": "exec_command", "arguments": "{}"}
+    assert ev.token_usage({"input_tokens": 1, "cached_input_tokens": 0, "cache_write_input_tokens": 0, "output_tokens": 2,
+                           "reasoning_output_tokens": 0, "total_tokens": 3}) == {
+        "input_tokens": 1, "cached_input_tokens": 0, "output_tokens": 2, "reasoning_output_tokens": 0, "total_tokens": 3}
+
+
+def test_app_server_notifications_map_to_realtime_events():
+    n = notification_events
+    assert n("thread/realtime/started", {"threadId": "t", "realtimeSessionId": None, "version": "v2"}) == [
+        {"type": "conversation.started", "session_id": "t", "version": "v2"}]
+    assert n("thread/realtime/closed", {"reason": "transport_closed"}) == [{"type": "conversation.closed", "reason": "transport_closed"}]
+    assert n("thread/realtime/transcript/delta", {"role": "user", "delta": "hi"}) == [{"type": "realtime.input_transcript_delta", "delta": "hi"}]
+    assert n("thread/realtime/itemAdded", {"item": {"type": "handoff_request", "handoff_id": "h", "item_id": "i",
+                                                    "input_transcript": "go", "active_transcript": [{"role": "user", "text": "go"}]}}) == [
+        {"type": "realtime.handoff_requested", "handoff_id": "h", "item_id": "i", "input_transcript": "go",
+         "active_transcript": [{"role": "user", "text": "go"}]}]
+    assert n("thread/realtime/itemAdded", {"item": {"type": "input_audio_buffer.speech_started", "item_id": None}}) == [
+        {"type": "realtime.speech_started"}]
+    assert n("thread/realtime/itemAdded", {"item": {"type": "message", "id": "m"}}) == [
+        {"type": "realtime.item_added", "item": {"type": "message", "id": "m"}}]
+    assert n("error", {"error": {"message": "conversation is not running"}, "willRetry": False}) == [
+        {"type": "error", "message": "conversation is not running"}]
+    assert n("error", {"error": {"message": "Reconnecting... 1/5"}, "willRetry": True}) == []
+    assert n("thread/realtime/transcript/done", {"role": "user", "text": "x"}) == []
+
+
+# -- with codex -----------------------------------------------------------------------
+
+
+@needs_codex
+def test_adapter_declares_what_codex_can_do(codex):
+    assert (codex.name, codex.version) == ("codex-cli", "0.169.0")
+    assert {"responses.sse", "responses.ws", "realtime.v1", "realtime.v2"} <= codex.capabilities
+    assert not codex.capabilities & {"profiles", "responses.ws.v1", "realtime.transcription"}
+    assert Path(codex.expectations_file) == EXPECTATIONS_FILE
+
+
+@needs_codex
+def test_sse_turn_reports_reroute_items_and_usage(codex):
+    c = case(
+        """
+id: foundation.codex.sse-turn
+title: one SSE turn with a reroute header, a reasoning item, a message and usage
+seed: foundation
+requires: [responses.sse]
+client:
+  config:
+    responses: {model: gpt-test, api_key: sk-test-codex, request_max_retries: 0, stream_max_retries: 0, headers: {x-case: c1}, query_params: {scenario: s1}}
+  steps:
+    - responses.turn: {input: hello}
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      expect:
+        query: {scenario: s1}
+        headers: {authorization: Bearer sk-test-codex, x-case: c1, accept: text/event-stream}
+        body: {model: gpt-test, stream: true}
+      respond:
+        headers: {openai-model: gpt-other}
+        sse:
+          - event: {type: response.created, response: {id: resp_1}}
+          - event: {type: response.output_item.done, output_index: 0, item: {type: reasoning, id: rs_1, summary: [{type: summary_text, text: thinking}]}}
+          - event: {type: response.output_item.done, output_index: 1, item: {type: message, status: completed, id: msg_1, role: assistant, content: [{type: output_text, text: hi there, annotations: []}]}}
+          - event: {type: response.completed, response: {id: resp_1, usage: {input_tokens: 11, input_tokens_details: {cached_tokens: 3}, output_tokens: 7, output_tokens_details: {reasoning_tokens: 2}, total_tokens: 18}}}
+""",
+        "codex-sse",
+    )
+    run = run_case(c, adapter=codex)
+    events = [e for _, e in run.events]
+    assert [e["type"] for e in events] == [
+        "turn.started", "turn.model_reroute", "warning", "responses.output_item_done", "responses.output_item_done", "turn.completed",
+    ], events
+    assert events[1] == {"type": "turn.model_reroute", "from_model": "gpt-test", "to_model": "gpt-other", "reason": "high_risk_cyber_activity"}
+    assert events[3]["item"] == {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "thinking"}]}
+    assert events[4]["item"]["content"][0]["text"] == "hi there"
+    assert events[5] == {"type": "turn.completed", "status": "completed", "token_usage": {
+        "input_tokens": 11, "cached_input_tokens": 3, "output_tokens": 7, "reasoning_output_tokens": 2, "total_tokens": 18}}
+    assert judge(run, expected=run.snapshot_text()).outcome is Outcome.PASS
+
+
+@needs_codex
+def test_stream_retry_then_401_fails_the_turn(codex):
+    c = case(
+        """
+id: foundation.codex.sse-401
+title: a dropped stream is retried once, then a 401 fails the turn with codex's error info
+seed: foundation
+requires: [responses.sse]
+client:
+  config:
+    responses: {model: gpt-test, api_key: sk-test-codex, request_max_retries: 0, stream_max_retries: 1}
+  steps:
+    - responses.turn: {input: hello}
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      respond:
+        end: drop
+        sse:
+          - event: {type: response.created, response: {id: resp_1}}
+    - http: {method: POST, path: /v1/responses}
+      respond: {status: 401, headers: {x-request-id: req_1}, json: {error: {message: bad key}}}
+expect:
+  wire:
+    - of: {kind: http, path: /v1/responses}
+      count: 2
+""",
+        "codex-401",
+    )
+    run = run_case(c, adapter=codex)
+    events = [e for _, e in run.events]
+    assert [e["type"] for e in events] == ["turn.started", "turn.stream_error", "error", "turn.completed"], events
+    assert events[1]["message"] == "Reconnecting... 1/1"
+    assert events[2]["code"] == "http_connection_failed" and events[2]["http_status"] == 401
+    assert events[2]["message"].startswith("unexpected status 401 Unauthorized: bad key, url: http://127.0.0.1:")
+    assert events[3] == {"type": "turn.completed", "status": "failed"}
+    assert judge(run, expected=run.snapshot_text()).outcome is Outcome.PASS
+
+
+@needs_codex
+def test_second_turn_resumes_the_thread(codex):
+    c = case(
+        """
+id: foundation.codex.two-turns
+title: the second turn carries the first turn's exchange as history
+seed: foundation
+requires: [responses.sse]
+client:
+  config:
+    responses: {model: gpt-test, api_key: sk-test-codex, request_max_retries: 0, stream_max_retries: 0}
+  steps:
+    - responses.turn: {input: first question}
+    - responses.turn: {input: second question}
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      respond:
+        sse:
+          - event: {type: response.output_item.done, output_index: 0, item: {type: message, id: msg_1, role: assistant, content: [{type: output_text, text: first answer, annotations: []}]}}
+          - event: {type: response.completed, response: {id: resp_1}}
+    - http: {method: POST, path: /v1/responses}
+      respond:
+        sse:
+          - event: {type: response.completed, response: {id: resp_2}}
+""",
+        "codex-two-turns",
+    )
+    run = run_case(c, adapter=codex)
+    assert [e["type"] for _, e in run.events] == [
+        "turn.started", "responses.output_item_done", "turn.completed", "turn.started", "turn.completed",
+    ]
+    second = [r for r in run.wire_log if r.get("kind") == "request"][1]
+    texts = [part.get("text") for item in second["body"]["input"] for part in item.get("content") or []]
+    assert texts[-3:] == ["first question", "first answer", "second question"]
+    assert judge(run, expected=run.snapshot_text()).outcome is Outcome.PASS
+
+
+@needs_codex
+def test_realtime_v2_through_the_app_server(codex):
+    c = case(
+        """
+id: foundation.codex.realtime-v2
+title: start, an assistant transcript, and a requested close through codex app-server
+seed: realtime-conversation-manager
+requires: [realtime.v2]
+client:
+  config:
+    realtime: {version: v2, api_key: sk-test-codex}
+  steps:
+    - realtime.start: {prompt: be brief, session_id: sess-1}
+    - wait: {event: {type: realtime.output_transcript_delta}}
+    - realtime.close: {}
+server:
+  exchanges:
+    - websocket: {path: /v1/realtime}
+      expect: {headers: {authorization: Bearer sk-test-codex, x-session-id: sess-1}}
+      script:
+        - expect: {type: session.update, session: {type: realtime, instructions: be brief}}
+        - send: {type: response.output_audio_transcript.delta, event_id: e1, response_id: r1, item_id: i1, output_index: 0, content_index: 0, delta: hello}
+""",
+        "codex-realtime",
+    )
+    expected = lines(
+        {"type": "conversation.started", "session_id": "sess-1", "version": "v2"},
+        {"type": "realtime.output_transcript_delta", "delta": "hello"},
+        {"type": "conversation.closed", "reason": "requested"},
+    )
+    result = judge(run_case(c, adapter=codex), expected=expected)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+@pytest.mark.parametrize("case_id", ["foundation.ws.binary-frame", "foundation.sse.status-429", "foundation.ws.upgrade-426"])
+def test_suite_cases_end_as_recorded(codex, case_id):
+    """A few suite cases: PASS, or exactly the outcome expectations.yaml records for them."""
+    entry = next(e for e in load_catalog([str(CASES_DIR / "foundation")]) if e.id == case_id)
+    snapshot = entry.case.snapshot_path.read_text(encoding="utf-8")
+    result = judge(run_case(entry.case, adapter=codex), expected=snapshot)
+    known = load_expectations([EXPECTATIONS_FILE]).get(case_id)
+    assert result.outcome is (known.outcome if known else Outcome.PASS), result.detail
+    assert result.wire.ok, result.wire.findings
