@@ -50,6 +50,7 @@ class CaseRun:
     records: list[Any] = field(default_factory=list)
     wire_log: list[dict[str, Any]] = field(default_factory=list)
     missing: frozenset[str] = frozenset()
+    unreported: frozenset[str] = frozenset()
     duration: float = 0.0
 
     def snapshot_text(self) -> str:
@@ -198,7 +199,7 @@ async def run_case_async(
     ca_file: str | None = None,
 ) -> CaseRun:
     """Run ``case`` against ``adapter``; never raises for anything the implementation does."""
-    run = CaseRun(case=case, implementation=adapter.name)
+    run = CaseRun(case=case, implementation=adapter.name, unreported=frozenset(getattr(adapter, "unreported_events", frozenset())))
     missing = case.requires - adapter.capabilities
     if missing or getattr(adapter, "reason", None):
         run.status, run.missing = "unsupported", frozenset(missing)
@@ -283,7 +284,7 @@ def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None
         return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, wire, ev, 0.0, detail, ())
     wire = judge_wire(case, records=run.records, server_findings=run.server_findings, events=run.events)
     actual = run.snapshot_text()
-    ev = judge_events(case, actual=actual, expected=expected, snapshot_ok=snapshot_ok, problems=[*run.step_failures, *run.event_problems])
+    ev = judge_events(case, actual=actual, expected=expected, snapshot_ok=snapshot_ok, problems=[*run.step_failures, *run.event_problems], unreported=run.unreported)
     if run.status == "error":
         outcome, detail = Outcome.ERROR, run.error
     elif run.status == "timeout":

@@ -242,6 +242,11 @@ class DriverAdapter:
     def capabilities(self) -> frozenset[str]:
         return frozenset(self._probe().get("capabilities", []))
 
+    @property
+    def unreported_events(self) -> frozenset[str]:
+        """Event types (``x.y`` or ``x.*``) the driver declares it never reports."""
+        return frozenset(self._probe().get("unreported_events", []))
+
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> DriverSession:
         proc = await asyncio.create_subprocess_exec(
             *self.argv,

@@ -230,3 +230,17 @@ def test_fail_when_the_event_is_sooner_than_its_lower_bound():
     assert result.outcome is Outcome.FAIL
     (finding,) = result.wire.findings
     assert finding.endswith("sooner than the 0.5s it must take")
+
+
+def test_non_strict_when_only_declared_unreported_events_differ():
+    async def quiet(op, args, ctx):
+        await good_client(op, args, ctx)
+
+    expected = '{"type": "telemetry.request", "duration_ms": "<duration>"}\n' + EXPECTED
+    adapter = MockAdapter(quiet, capabilities=CAPS)
+    adapter.unreported_events = frozenset({"telemetry.*"})
+    result = judge(run_case(load(), adapter=adapter), expected=expected)
+    assert result.outcome is Outcome.NON_STRICT
+    assert result.detail == "allowed alternative: matches once the event types this implementation does not report are set aside: telemetry.*"
+    plain = judge(run_case(load(), adapter=MockAdapter(quiet, capabilities=CAPS)), expected=expected)
+    assert plain.outcome is Outcome.FAIL
