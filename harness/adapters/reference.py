@@ -25,6 +25,7 @@ REFERENCE_CAPABILITIES = frozenset(
         "auth.chatgpt",
         "auth.external",
         "tls",
+        "tls.ca-env",
         "profiles",
     }
 )

@@ -1,8 +1,8 @@
 """Stable placeholders for values that change from run to run, and the snapshot text.
 
 Generated ids keep their identity (the first uuid seen is ``<uuid-1>`` wherever it
-appears again), durations become ``<duration>``, and the fake server's port becomes
-``<port>``, so snapshots compare what matters and stay readable.
+appears again), durations become ``<duration>``, the fake server's port ``<port>`` and
+the run's CA bundle folder ``<tls>``, so snapshots compare what matters and stay readable.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fake_server.redact import redact_json
 __all__ = ["event_line", "normalise_events", "snapshot_text"]
 
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_TLS_DIR = re.compile(r"(?:/private)?/\S*?/wireplay-tls-[A-Za-z0-9_]+")  # per-run CA bundle folder
 _PORT = re.compile(r"\b(127\.0\.0\.1|localhost|\[::1\]):\d+")
 _DURATION_KEYS = re.compile(r"^(.*_ms|duration|elapsed|latency|timestamp|ts)$")
 
@@ -27,6 +28,7 @@ def normalise_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
 
     def text(value: str) -> str:
         value = _PORT.sub(lambda m: f"{m.group(1)}:<port>", value)
+        value = _TLS_DIR.sub("<tls>", value)
         return _UUID.sub(lambda m: uuids.setdefault(m.group(0).lower(), f"<uuid-{len(uuids) + 1}>"), value)
 
     def walk(value: Any, key: str = "") -> Any:

@@ -29,6 +29,7 @@ from harness.client.realtime.headers import (
 from harness.client.realtime.inbound import CONNECTION_CLOSED_MESSAGE
 from harness.client.realtime.session import RealtimeSession, Step
 from harness.client.realtime.url import realtime_url
+from harness.client.transport_errors import neutral_text
 
 __all__ = ["NOT_RUNNING_MESSAGE", "RealtimeClient"]
 
@@ -57,8 +58,8 @@ class _Conversation:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """A neutral text: events never carry one library's error message."""
+    return neutral_text(exc, phase="connect")
 
 
 def _connect_error(exc: Exception) -> dict[str, Any]:

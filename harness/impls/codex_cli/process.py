@@ -92,6 +92,10 @@ class CodexProcess:
         self._record("IN ", data.decode(errors="replace"))
         self.proc.stdin.write(data)
 
+    def close_stdin(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+
     async def drain(self) -> None:
         assert self.proc.stdin is not None
         await self.proc.stdin.drain()

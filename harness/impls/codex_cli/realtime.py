@@ -23,6 +23,7 @@ from harness.impls.codex_cli.config import (
     toml_value,
     ws_origin,
 )
+from harness.impls.codex_cli.process import CodexProcess
 from harness.impls.codex_cli.responses import UnsupportedStep
 
 __all__ = ["CLIENT_NAME", "AppServerRealtime", "notification_events"]
@@ -32,6 +33,7 @@ _PREFIX = "thread/realtime/"
 _OPEN_TIMEOUT = 10.0
 _CLOSE_GRACE = 1.0
 _NOT_RUNNING_GRACE = 1.0
+_LOGIN_TIMEOUT = 20.0
 _PCM_RATE = 24000
 
 
@@ -146,11 +148,9 @@ class AppServerRealtime:
 
     def _argv(self) -> list[str]:
         c = self._config
-        api_key = c.get("api_key") or None
         provider = provider_table(
             base_url=self._base_url,
-            api_key=api_key,
-            bearer_token=c.get("bearer_token") or None,
+            api_key=None,
             headers=c.get("headers") or {},
             query_params=c.get("query_params") or {},
             # A handoff makes codex run its own agent turn against POST /responses, which no
@@ -158,6 +158,10 @@ class AppServerRealtime:
             request_max_retries=0,
             stream_max_retries=0,
         )
+        if c.get("bearer_token") is not None:
+            # The provider's bearer token, which codex prefers to the login's API key
+            # (realtime-wire §1). An empty one is passed on: ignoring it is codex's business.
+            provider["experimental_bearer_token"] = str(c["bearer_token"])
         overrides: dict[str, Any] = {
             "experimental_realtime_ws_base_url": ws_origin(self._origin),
             # The suite's "no startup_context" means none; codex would build one from the workspace.
@@ -176,9 +180,28 @@ class AppServerRealtime:
             argv += ["-c", f"{key}={toml_value(value)}"]
         return argv
 
+    async def _login(self, env: Mapping[str, str]) -> None:
+        """``codex login --with-api-key``: the case's ``api_key`` as codex's stored API key.
+
+        The reference resolves the realtime key as codex does: the provider's bearer
+        token (``bearer_token``) first, then the login's API key (``api_key``).
+        """
+        proc = await CodexProcess.spawn([self._codex, "login", "--with-api-key"], env=env, cwd=self._workdir, stdin_pipe=True, log=self._log_for("login"))
+        try:
+            proc.write_line(str(self._config["api_key"]).encode())
+            await proc.drain()
+            proc.close_stdin()
+            code = await proc.wait(_LOGIN_TIMEOUT)
+            if code != 0:
+                raise RuntimeError(f"codex login --with-api-key failed (exit {code}); stderr:\n{proc.stderr_tail}")
+        finally:
+            await proc.stop()
+
     async def _ensure(self) -> AppServer:
         if self._server is None:
-            env = codex_env(home=self._home, api_key=self._config.get("api_key") or None, extra=self._extra_env)
+            env = codex_env(home=self._home, api_key=None, extra=self._extra_env)
+            if self._config.get("api_key"):
+                await self._login(env)
             self._server = await AppServer.start(
                 self._argv(),
                 env=env,
