@@ -31,6 +31,7 @@ __all__ = ["serve_websocket"]
 
 _CLOSE_REPLY_WAIT = 2.0
 _SEND_BATCH = 32  # frames written between two yields to the event loop
+_SEND_OPS = frozenset({"send", "send_text", "send_binary"})
 
 
 class _Conn:
@@ -59,17 +60,17 @@ class _Conn:
         data = self.protocol.data_to_send()
         if self.stalled:
             return
-        for chunk in data:
-            if chunk:
-                self.writer.write(chunk)
-            elif not self.writer.transport.is_closing():
-                # websockets signals "half-close now" with an empty chunk (SEND_EOF); TLS
-                # cannot half-close, so there the server closes TCP, as RFC 6455 has it do.
-                if self.writer.can_write_eof():
-                    with contextlib.suppress(OSError, RuntimeError):
-                        self.writer.write_eof()
-                else:
-                    self.writer.close()
+        payload = b"".join(data)
+        if payload:
+            self.writer.write(payload)  # one write (one syscall) for everything queued
+        if data and not data[-1] and not self.writer.transport.is_closing():
+            # websockets signals "half-close now" with a final empty chunk (SEND_EOF); TLS
+            # cannot half-close, so there the server closes TCP, as RFC 6455 has it do.
+            if self.writer.can_write_eof():
+                with contextlib.suppress(OSError, RuntimeError):
+                    self.writer.write_eof()
+            else:
+                self.writer.close()
 
     # -- reading -----------------------------------------------------------
     async def read_loop(self, reader: asyncio.StreamReader, trailing: bytes) -> None:
@@ -158,6 +159,7 @@ class _Conn:
         except asyncio.CancelledError:
             self._unreached(steps[i:], why="the case ended first")
             raise
+        self.flush()
         self.server.set_busy(self.conn_id, busy=False)
         await self.after_script()
 
@@ -169,6 +171,9 @@ class _Conn:
 
     async def run_step(self, step: WsStep) -> bool:
         """Run one step; False ends the script (connection gone or a fault that ends it)."""
+        if step.op not in _SEND_OPS:
+            self.flush()  # frames a batch still holds go out before anything else happens
+            self._unyielded = 0
         timeout = step.timeout if step.timeout is not None else self.server.script.expect_timeout
         if step.op == "expect":
             return await self._expect(step, timeout)
@@ -231,8 +236,9 @@ class _Conn:
             else:
                 self.protocol.send_binary(step.payload)
                 self.t.add("ws_send", conn=self.conn_id, opcode="binary", data=base64.b64encode(step.payload).decode())
-            self.flush()
             self._unyielded += 1
+            if self._unyielded == 1 or self._unyielded >= _SEND_BATCH or self.exchange.pace:
+                self.flush()  # the first frame of a batch at once, the rest together
             if self._unyielded >= _SEND_BATCH or self.exchange.pace:
                 # Stream as we go: let the peer (and everything else) run between batches.
                 self._unyielded = 0

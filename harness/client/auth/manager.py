@@ -19,7 +19,7 @@ import shutil
 import ssl as ssl_module
 import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,8 +77,10 @@ class AuthManager:
         emit: Emit | None = None,
         ssl: ssl_module.SSLContext | None = None,
         endpoint: str = "/responses",
+        client_headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         self._cfg = config
+        self._client_headers = list(client_headers)  # codex create_client(): originator, UA
         self._emit = emit
         self._ssl = ssl
         self.endpoint = endpoint
@@ -259,8 +261,8 @@ class AuthManager:
                 trust_env=False,
                 timeout=REFRESH_TIMEOUT_S,
             ) as client:
-                response = await client.post(self._cfg.refresh_url, content=body,
-                                             headers={"Content-Type": "application/json"})  # fmt: skip
+                headers = [*self._client_headers, ("Content-Type", "application/json")]
+                response = await client.post(self._cfg.refresh_url, content=body, headers=headers)
         except httpx.TimeoutException:
             return transient(REFRESH_TIMED_OUT)
         except httpx.HTTPError:

@@ -23,6 +23,7 @@ from harness.client.realtime import events as ev
 from harness.client.realtime.config import RealtimeConfig
 from harness.client.realtime.headers import (
     MISSING_API_KEY_MESSAGE,
+    default_headers,
     handshake_headers,
     resolve_api_key,
 )
@@ -134,7 +135,8 @@ class RealtimeClient:
             cfg = self._config
             key = resolve_api_key(bearer_token=cfg.bearer_token, api_key=cfg.api_key)
             self._auth = AuthManager(AuthConfig.from_mapping(cfg.auth, api_key=key), emit=emit,
-                                     ssl=ssl, endpoint=REALTIME_ENDPOINT)  # fmt: skip
+                                     ssl=ssl, endpoint=REALTIME_ENDPOINT,
+                                     client_headers=list(default_headers().items()))  # fmt: skip
         self._conversation: _Conversation | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._ops: dict[str, Callable[[Mapping[str, Any]], Awaitable[None]]] = {

@@ -41,10 +41,18 @@ def client_auth(
     api_key: str | None,
     emit: Callable[[dict[str, Any]], None],
     ssl: ssl_module.SSLContext | None,
+    originator: str,
 ) -> AuthManager:
-    """The client's auth from its `auth` config key (absent: `api_key`, no tags)."""
+    """The client's auth from its `auth` config key (absent: `api_key`, no tags).
+
+    The token-endpoint request carries codex's default client headers (`create_client()`:
+    `originator` and the codex User-Agent).
+    """
+    from harness.client.responses.request import user_agent  # request imports this module
+
     config = AuthConfig.from_mapping(raw, api_key=api_key)
-    return AuthManager(config, emit=emit, ssl=ssl, endpoint=ENDPOINT)
+    headers = [("originator", originator), ("User-Agent", user_agent(originator))]
+    return AuthManager(config, emit=emit, ssl=ssl, endpoint=ENDPOINT, client_headers=headers)
 
 
 def recovery_error(failure: StepFailure) -> ApiError:

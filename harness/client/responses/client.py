@@ -64,7 +64,8 @@ class ResponsesClient:
         self._profile = self._cfg.profile
         self._emit = emit
         self._rng = random.Random()
-        self._auth = client_auth(self._cfg.auth, api_key=self._cfg.api_key, emit=emit, ssl=ssl)
+        self._auth = client_auth(self._cfg.auth, api_key=self._cfg.api_key, emit=emit, ssl=ssl,
+                                 originator=self._cfg.originator)  # fmt: skip
         url = responses_url(base_url, self._cfg.query_params)
         self._http = HttpTransport(
             emit=emit,
