@@ -41,7 +41,13 @@ SECRET_KEYS = frozenset(
         "bearer_token",
     }
 )
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+")
+# A scheme followed by a credential-shaped token, not ordinary prose ("bearer or basic
+# authentication"): 8+ characters with a digit or punctuation, or 20+ of any.
+_BEARER = re.compile(
+    r"(?i)\b(bearer|basic)\s+"
+    r"(?:(?=[A-Za-z0-9._~+/=\-]*[0-9._~+/=\-])[A-Za-z0-9._~+/=\-]{8,}|[A-Za-z0-9._~+/=\-]{20,})"
+)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _KEYLIKE = re.compile(r"\b(sk|rk)-[A-Za-z0-9_\-]{6,}")
 _JSON_SECRET = re.compile(
     r'("(?:' + "|".join(sorted(SECRET_KEYS)) + r')"\s*:\s*)"[^"]*"', re.IGNORECASE
@@ -60,6 +66,7 @@ def redact_text(text: str) -> str:
     """Redact bearer credentials, key-shaped strings and JSON token fields in free text."""
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _KEYLIKE.sub(REDACTED, text)
+    text = _JWT.sub(REDACTED, text)
     return _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
 
 

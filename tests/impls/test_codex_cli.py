@@ -8,7 +8,6 @@ the adapter's mapping, not the evolving suite's snapshots.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import time
@@ -23,10 +22,11 @@ from harness.implementations import ImplementationUnavailable, adapter_for
 from harness.impls import codex_cli
 from harness.impls.codex_cli import exec_events as ev
 from harness.impls.codex_cli.adapter import EXPECTATIONS_FILE, tls_env
-from harness.impls.codex_cli.config import provider_table, toml_value
+from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.realtime import notification_events
 from harness.paths import CASES_DIR
 from harness.runner import judge, run_case
+from harness.verdict.normalise import snapshot_text
 from harness.verdict.outcome import Outcome
 
 
@@ -46,16 +46,13 @@ def case(text: str, name: str):
 
 
 def lines(*events: dict) -> str:
-    """Snapshot text: ``type`` first, the other keys sorted (harness/verdict/normalise.py)."""
-    out = []
-    for event in events:
-        ordered = {"type": event["type"]} | {k: event[k] for k in sorted(event) if k != "type"}
-        out.append(json.dumps(ordered, ensure_ascii=False, separators=(", ", ": ")) + "\n")
-    return "".join(out)
+    """Snapshot text, as the runner writes it."""
+    return snapshot_text(events)
 
 
 def codex_processes() -> list[str]:
-    """Processes started for a case (their CODEX_HOME is a case's throwaway dir)."""
+    """Codex processes this test process started (marked with its pid) that still run."""
+    marker = f"\0{OWNER_ENV}={os.getpid()}\0".encode()
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -64,7 +61,7 @@ def codex_processes() -> list[str]:
             environ = (Path("/proc") / pid / "environ").read_bytes()
         except OSError:
             continue
-        if b"CODEX_HOME=" in environ and b"/wireplay-codex-" in environ:
+        if marker in b"\0" + environ:
             found.append(pid)
     return found
 
@@ -90,7 +87,7 @@ def nothing_left_behind(request):
 
 def test_missing_binary_is_unavailable_with_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setenv("WIREPLAY_CODEX_BIN", str(tmp_path / "absent"))
-    with pytest.raises(ImplementationUnavailable, match="scripts/install-codex-cli.sh"):
+    with pytest.raises(ImplementationUnavailable, match=r"scripts/install-codex-cli\.sh"):
         codex_cli.adapter()
     stand_in = adapter_for(impl="codex-cli")
     assert stand_in.capabilities == frozenset()

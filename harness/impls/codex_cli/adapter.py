@@ -25,6 +25,7 @@ __all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "CodexCliAdapter", "Co
 # What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1
 # (it speaks only the v2 websocket), profiles (one fixed revision, later than the suite's
 # default), realtime.transcription, auth.chatgpt / auth.external (API keys only here).
+# tls.ca-env: CODEX_CA_CERTIFICATE and SSL_CERT_FILE are codex's own variables.
 CODEX_CLI_CAPABILITIES = frozenset(
     {
         "responses",
@@ -36,6 +37,7 @@ CODEX_CLI_CAPABILITIES = frozenset(
         "realtime.v2",
         "auth.api-key",
         "tls",
+        "tls.ca-env",
     }
 )
 EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.yaml"

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "API_KEY_ENV",
+    "OWNER_ENV",
     "PROVIDER",
     "base_args",
     "codex_env",
@@ -27,6 +28,9 @@ __all__ = [
 
 PROVIDER = "wireplay"
 API_KEY_ENV = "WIREPLAY_CODEX_API_KEY"
+# Marks every codex process (and what it spawns) with the harness process that owns it,
+# so leftovers of a run can be found without matching on names.
+OWNER_ENV = "WIREPLAY_CODEX_OWNER"
 _SCRUBBED = ("OPENAI_", "CODEX_", "SSL_CERT_")
 
 
@@ -109,6 +113,7 @@ def codex_env(*, home: str, api_key: str | None, extra: Mapping[str, str] | None
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED)}
     env.update(CODEX_HOME=home, HOME=home, NO_COLOR="1", RUST_LOG="error")
+    env[OWNER_ENV] = str(os.getpid())
     env.pop(API_KEY_ENV, None)
     if api_key:
         env[API_KEY_ENV] = api_key

@@ -87,9 +87,9 @@ class CodexProcess:
             self._record("OUT", line.decode(errors="replace"))
         return line
 
-    def write_line(self, data: bytes) -> None:
+    def write_line(self, data: bytes, *, secret: bool = False) -> None:
         assert self.proc.stdin is not None
-        self._record("IN ", data.decode(errors="replace"))
+        self._record("IN ", "<secret>" if secret else data.decode(errors="replace"))
         self.proc.stdin.write(data)
 
     def close_stdin(self) -> None:

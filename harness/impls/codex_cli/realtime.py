@@ -23,7 +23,7 @@ from harness.impls.codex_cli.config import (
     toml_value,
     ws_origin,
 )
-from harness.impls.codex_cli.process import CodexProcess
+from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.responses import UnsupportedStep
 
 __all__ = ["CLIENT_NAME", "AppServerRealtime", "notification_events"]
@@ -33,7 +33,6 @@ _PREFIX = "thread/realtime/"
 _OPEN_TIMEOUT = 10.0
 _CLOSE_GRACE = 1.0
 _NOT_RUNNING_GRACE = 1.0
-_LOGIN_TIMEOUT = 20.0
 _PCM_RATE = 24000
 
 
@@ -180,28 +179,16 @@ class AppServerRealtime:
             argv += ["-c", f"{key}={toml_value(value)}"]
         return argv
 
-    async def _login(self, env: Mapping[str, str]) -> None:
-        """``codex login --with-api-key``: the case's ``api_key`` as codex's stored API key.
-
-        The reference resolves the realtime key as codex does: the provider's bearer
-        token (``bearer_token``) first, then the login's API key (``api_key``).
-        """
-        proc = await CodexProcess.spawn([self._codex, "login", "--with-api-key"], env=env, cwd=self._workdir, stdin_pipe=True, log=self._log_for("login"))
-        try:
-            proc.write_line(str(self._config["api_key"]).encode())
-            await proc.drain()
-            proc.close_stdin()
-            code = await proc.wait(_LOGIN_TIMEOUT)
-            if code != 0:
-                raise RuntimeError(f"codex login --with-api-key failed (exit {code}); stderr:\n{proc.stderr_tail}")
-        finally:
-            await proc.stop()
-
     async def _ensure(self) -> AppServer:
         if self._server is None:
             env = codex_env(home=self._home, api_key=None, extra=self._extra_env)
-            if self._config.get("api_key"):
-                await self._login(env)
+            auth = self._config.get("auth") or {}
+            if auth.get("mode", "api_key") != "api_key":
+                raise UnsupportedStep("codex-cli is driven with API keys only (no ChatGPT or external tokens)")
+            api_key = auth["api_key"] if "api_key" in auth else self._config.get("api_key")
+            if api_key:
+                # The stored login's key: codex prefers the provider's bearer token to it.
+                await login_with_api_key(codex=self._codex, api_key=str(api_key), env=env, cwd=self._workdir, log=self._log_for("login"))
             self._server = await AppServer.start(
                 self._argv(),
                 env=env,
@@ -279,8 +266,10 @@ class AppServerRealtime:
                 audio["samplesPerChannel"] = int(args["samples_per_channel"])
             await self._call("thread/realtime/appendAudio", {"audio": audio})
         elif op == "realtime.close":
-            was_running, since = self._running, len(self._seen)
-            if await self._call("thread/realtime/stop", {}) and was_running:
+            # Codex answers stop at once and reports closed{requested} after it, also when
+            # nothing was running: the step waits (bounded) for that report.
+            since = len(self._seen)
+            if await self._call("thread/realtime/stop", {}):
                 await self._await_notification(("closed",), since=since, timeout=self._close_bound())
         elif op in ("realtime.handoff_output", "realtime.turn_complete"):
             # Not honoured: codex answers a handoff with its own agent turn (POST /responses)

@@ -17,6 +17,7 @@ from typing import Any
 from harness.adapters.base import Emit
 from harness.impls.codex_cli import exec_events as ev
 from harness.impls.codex_cli.config import base_args, codex_env, provider_table
+from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.process import CodexProcess
 from harness.impls.codex_cli.rollout import Record, Rollout
 
@@ -25,6 +26,9 @@ __all__ = ["ExecResponses", "ResponsesSettings", "UnsupportedStep"]
 _SYNC = 3.0
 _EXIT = 5.0
 _DEFAULT_MODEL = "gpt-5.2-codex"
+# Where a case's API key goes: codex's stored login (auth.json, used by a provider that
+# requires OpenAI auth), the provider's env_key, or the provider's own bearer token.
+_KEY_SOURCES = ("auth_json", "provider_env", "provider_byok")
 
 
 class UnsupportedStep(NotImplementedError):
@@ -45,14 +49,23 @@ class ResponsesSettings:
     query_params: Mapping[str, str] = field(default_factory=dict)
     originator: str | None = None
     features: Mapping[str, bool] = field(default_factory=dict)
+    key_source: str = "provider_env"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ResponsesSettings:
         if config.get("ws_version", "v2") != "v2":
             raise UnsupportedStep("codex-cli 0.169.0 speaks only the v2 Responses websocket (response.create + previous_response_id)")
+        auth = config.get("auth") or {}
+        if auth.get("mode", "api_key") != "api_key":
+            raise UnsupportedStep("codex-cli is driven with API keys only (no ChatGPT or external tokens)")
+        key_source = str(auth.get("key_source", "auth_json")) if auth else "provider_env"
+        if key_source not in _KEY_SOURCES:
+            raise UnsupportedStep(f"codex-cli cannot be given an API key from '{key_source}'")
+        api_key = auth["api_key"] if "api_key" in auth else config.get("api_key")
         return cls(
             model=str(config.get("model") or _DEFAULT_MODEL),
-            api_key=config.get("api_key") or None,
+            api_key=api_key or None,
+            key_source=key_source,
             websocket=config.get("transport") == "websocket",
             request_max_retries=config.get("request_max_retries"),
             stream_max_retries=config.get("stream_max_retries"),
@@ -135,6 +148,7 @@ class ExecResponses:
         self._log_for = log_for
         self._rollout = Rollout(home=home)
         self._thread_id: str | None = None
+        self._logged_in = False
         self._proc: CodexProcess | None = None
 
     async def handle(self, op: str, args: Mapping[str, Any]) -> None:
@@ -154,7 +168,8 @@ class ExecResponses:
         s = self._settings
         provider = provider_table(
             base_url=self._base_url,
-            api_key=s.api_key,
+            api_key=s.api_key if s.key_source == "provider_env" else None,
+            bearer_token=s.api_key if s.key_source == "provider_byok" else None,
             headers=s.headers,
             query_params=s.query_params,
             request_max_retries=s.request_max_retries,
@@ -162,6 +177,8 @@ class ExecResponses:
             stream_idle_timeout_ms=s.stream_idle_timeout_ms,
             websockets=s.websocket,
         )
+        if s.key_source == "auth_json":
+            provider["requires_openai_auth"] = True
         argv = [self._codex, "exec", "--json", "--skip-git-repo-check", "-C", self._workdir, *base_args(provider=provider), "-m", s.model]
         for name, enabled in s.features.items():
             # A flag this release does not have gates nothing in it: its behaviour is fixed.
@@ -175,9 +192,13 @@ class ExecResponses:
         extra = dict(self._extra_env)
         if self._settings.originator:
             extra["CODEX_INTERNAL_ORIGINATOR_OVERRIDE"] = self._settings.originator
-        return codex_env(home=self._home, api_key=self._settings.api_key, extra=extra)
+        key = self._settings.api_key if self._settings.key_source == "provider_env" else None
+        return codex_env(home=self._home, api_key=key, extra=extra)
 
     async def _turn(self, prompt: str) -> None:
+        if self._settings.key_source == "auth_json" and self._settings.api_key and not self._logged_in:
+            await login_with_api_key(codex=self._codex, api_key=self._settings.api_key, env=self._env(), cwd=self._workdir, log=self._log_for("login"))
+            self._logged_in = True
         proc = await CodexProcess.spawn(self._argv(prompt), env=self._env(), cwd=self._workdir, log=self._log_for("exec"))
         self._proc = proc
         turn = _Turn()
