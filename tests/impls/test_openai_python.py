@@ -132,7 +132,7 @@ server:
     )
     expected = lines(
         {"type": "conversation.started", "session_id": "s-1", "version": "v2"},
-        {"type": "realtime.item_added", "item": {"type": "response.created", "event_id": "e1", "response": {"id": "r1"}}},
+        {"type": "realtime.item_added", "item": {"event_id": "e1", "response": {"id": "r1"}, "type": "response.created"}},
         {"type": "realtime.handoff_requested", "handoff_id": "c1", "item_id": "i1", "input_transcript": "fix it", "active_transcript": []},
         {"type": "realtime.output_transcript_delta", "delta": "fixed"},
         {"type": "conversation.closed", "reason": "requested"},
