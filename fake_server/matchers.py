@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+
 __all__ = ["MATCHER_KEYS", "Mismatch", "check_matcher_syntax", "match", "render"]
 
 MATCHER_KEYS = frozenset({"$any", "$regex", "$absent", "$any_of", "$exact"})

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+
 __all__ = ["REDACTED", "SECRET_HEADERS", "SECRET_KEYS", "redact_header", "redact_json", "redact_text"]
 
 REDACTED = "<redacted>"

@@ -15,6 +15,7 @@ from typing import Any
 from fake_server.matchers import match
 from fake_server.script import Exchange, Script
 
+
 __all__ = ["RequestHead", "Router"]
 
 

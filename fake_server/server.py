@@ -31,6 +31,7 @@ from fake_server.router import RequestHead, Router
 from fake_server.script import Exchange, HttpReply, Script
 from fake_server.transcript import Transcript
 
+
 __all__ = ["FakeServer", "LoopbackOnlyError", "abort_with_reset"]
 
 _READ_SIZE = 65536

@@ -22,6 +22,7 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
+
 __all__ = ["BUNDLES", "TlsMaterial", "tls_material"]
 
 BUNDLES = (

@@ -13,6 +13,7 @@ from typing import Any
 
 from fake_server.redact import redact_header, redact_json, redact_text
 
+
 __all__ = ["Record", "Transcript"]
 
 

@@ -24,6 +24,7 @@ from websockets.server import ServerProtocol
 from fake_server.matchers import match, render
 from fake_server.script import Exchange, WsStep
 
+
 if TYPE_CHECKING:
     from fake_server.server import FakeServer
 

@@ -27,6 +27,7 @@ from websockets.asyncio.server import serve
 from fake_server.script import script_from_mapping
 from fake_server.server import FakeServer
 
+
 __all__ = ["GOALS", "main", "run_bench"]
 
 N_EVENTS = 10_000

@@ -21,6 +21,7 @@ from harness.case.catalog import load_catalog
 from harness.errors import CaseError
 from harness.paths import SUITE_MODULE
 
+
 __all__ = ["main"]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.adapters.base import Adapter, Endpoint, Session
 
+
 __all__ = ["main", "serve_driver"]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+
 __all__ = ["AdapterError", "CaseError", "CaseErrors", "WireplayError"]
 
 

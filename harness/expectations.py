@@ -26,6 +26,7 @@ import yaml
 from harness.errors import CaseError
 from harness.verdict.outcome import Outcome
 
+
 __all__ = ["Known", "load_expectations"]
 
 

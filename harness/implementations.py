@@ -13,6 +13,7 @@ from typing import Any
 from harness.adapters.base import Adapter, Emit, Endpoint
 from harness.errors import WireplayError
 
+
 __all__ = ["IMPLEMENTATIONS", "ImplementationUnavailable", "UnavailableAdapter", "adapter_for"]
 
 IMPLEMENTATIONS: dict[str, str] = {

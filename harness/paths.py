@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+
 __all__ = ["CASES_DIR", "SCHEMAS_DIR", "SUITE_MODULE"]
 
 _HERE = Path(__file__).resolve().parent

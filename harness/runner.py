@@ -28,6 +28,7 @@ from harness.verdict.normalise import normalise_events, snapshot_text
 from harness.verdict.outcome import Outcome
 from harness.verdict.wire import WireVerdict, judge_wire
 
+
 __all__ = ["CaseResult", "CaseRun", "judge", "run_case", "run_case_async"]
 
 _SETTLE = 1.0

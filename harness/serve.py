@@ -11,6 +11,7 @@ from fake_server.server import FakeServer
 from harness.case.model import Case
 from harness.verdict.wire import judge_wire
 
+
 __all__ = ["serve_case"]
 
 

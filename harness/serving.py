@@ -15,6 +15,7 @@ from fake_server.server import FakeServer
 from harness.case.model import Case
 from harness.verdict.wire import WireVerdict, judge_wire
 
+
 __all__ = ["ServedCase"]
 
 _BOUND = 10.0

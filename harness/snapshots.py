@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from syrupy.data import Snapshot, SnapshotCollection
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+
 if TYPE_CHECKING:
     from syrupy.location import PyTestLocation
 

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from harness.case.loader import SCHEMA_BASE, schema_registry
 
+
 __all__ = ["vocabulary_problems"]
 
 

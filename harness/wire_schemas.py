@@ -18,6 +18,7 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+
 __all__ = [
     "DIRECTIONS",
     "PROTOCOLS",

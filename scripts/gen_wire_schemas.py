@@ -32,6 +32,7 @@ import venv
 from pathlib import Path
 from typing import Any
 
+
 REPO = Path(__file__).resolve().parent.parent
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-schemas.txt"
 DEFAULT_OUT = REPO / "schemas" / "wire"

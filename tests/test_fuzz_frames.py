@@ -24,6 +24,7 @@ from harness.client.responses.stream import StreamProcessor
 from harness.runner import run_case
 from harness.vocabulary import vocabulary_problems
 
+
 REALTIME_TYPES = [
     "session.updated", "conversation.output_audio.delta", "conversation.input_transcript.delta",
     "conversation.output_transcript.delta", "conversation.item.added", "conversation.item.done",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.paths import CASES_DIR
 
+
 CANARY_KEY = "sk-canary-7f3a9c1e5b2d4f60"
 CANARY_TOKEN = "canarytoken.9f8e7d6c5b4a"
 

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from harness import wire_schemas
 from harness.wire_schemas import known_types, schema_file, schemas_root, validate_frame
 
+
 REPO = Path(__file__).resolve().parent.parent
 WIRE = schemas_root() / "wire"
 HEADER = "generated from openai==3.57.0 by scripts/gen_wire_schemas.py; do not edit"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+
 __all__ = ["Adapter", "Emit", "Endpoint", "Session"]
 
 Emit = Callable[[dict[str, Any]], None]

@@ -25,6 +25,7 @@ from typing import Any
 from harness.adapters.base import Emit, Endpoint
 from harness.errors import AdapterError
 
+
 __all__ = ["DriverAdapter", "DriverSession"]
 
 PROTOCOL = 1

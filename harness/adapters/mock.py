@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
 
+
 __all__ = ["MockAdapter", "MockContext"]
 
 

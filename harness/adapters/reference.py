@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
 
+
 __all__ = ["REFERENCE_CAPABILITIES", "ReferenceAdapter"]
 
 REFERENCE_CAPABILITIES = frozenset(

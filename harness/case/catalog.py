@@ -16,6 +16,7 @@ from harness.case.model import Case
 from harness.errors import CaseError
 from harness.paths import CASES_DIR
 
+
 __all__ = ["Entry", "discover", "load_catalog"]
 
 

@@ -23,6 +23,7 @@ from harness.case.model import Case, ClientStep, NonStrict, TimingCheck, WireChe
 from harness.errors import CaseError
 from harness.paths import SCHEMAS_DIR
 
+
 __all__ = ["SCHEMA_BASE", "load_case", "parse_case_text", "schema_registry"]
 
 SCHEMA_BASE = "https://wireplay.dev/schemas/"

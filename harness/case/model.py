@@ -9,6 +9,7 @@ from typing import Any
 
 from fake_server.script import Script, Times
 
+
 __all__ = ["Case", "ClientStep", "NonStrict", "TimingCheck", "WireCheck"]
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from harness.client.custom_ca import CustomCaError, build_client_ssl_context, select_ca_bundle
 
+
 __all__ = ["describe_error", "main", "probe"]
 
 _CLOSE_TIMEOUT = 0.5

@@ -39,6 +39,7 @@ from typing import Literal
 
 from cryptography import x509
 
+
 __all__ = [
     "CA_CERT_HINT",
     "CODEX_CA_CERT_ENV",

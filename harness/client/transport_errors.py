@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ssl
 
+
 __all__ = [
     "CERTIFICATE_VERIFY_FAILED",
     "CLOSED_BEFORE_BODY",

@@ -3,6 +3,7 @@
 Loaded through the ``pytest11`` entry point. Hooks are re-exported from their
 modules so pytest finds them here.
 """
+from __future__ import annotations
 
 from harness.pytest_plugin.fixtures import (
     wireplay_adapter,
@@ -19,6 +20,7 @@ from harness.pytest_plugin.hooks import (
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
+
 
 __all__ = [
     "pytest_addoption",

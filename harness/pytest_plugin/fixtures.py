@@ -19,6 +19,7 @@ from harness.serving import ServedCase
 from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
+
 __all__ = ["wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_server", "wireplay_verdict"]
 
 

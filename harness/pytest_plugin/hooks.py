@@ -11,6 +11,7 @@ import pytest
 from harness.case.catalog import load_catalog
 from harness.pytest_plugin.state import STATE, PluginState
 
+
 __all__ = [
     "pytest_addoption",
     "pytest_configure",

@@ -10,6 +10,7 @@ import pytest
 
 from harness.case.catalog import Entry
 
+
 __all__ = ["STATE", "PluginState"]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from fake_server.redact import redact_json
 
+
 __all__ = ["REPORT_VERSION", "write_report"]
 
 REPORT_VERSION = 1

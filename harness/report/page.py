@@ -17,6 +17,7 @@ from typing import Any
 
 from fake_server.redact import redact_json
 
+
 __all__ = ["render_report", "write_html_report"]
 
 _OUTCOMES = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "UNSUPPORTED")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from harness.case.model import Case
 from harness.verdict.normalise import normalise_events, snapshot_text
 
+
 __all__ = ["EventsVerdict", "judge_events"]
 
 

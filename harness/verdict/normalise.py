@@ -14,6 +14,7 @@ from typing import Any
 
 from fake_server.redact import redact_json
 
+
 __all__ = ["event_line", "normalise_events", "snapshot_text"]
 
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")

@@ -13,6 +13,7 @@ from fake_server.matchers import match, render
 from fake_server.transcript import Record
 from harness.case.model import Case, TimingCheck, WireCheck
 
+
 __all__ = ["WireVerdict", "judge_wire"]
 
 

@@ -37,6 +37,7 @@ from harness.client.custom_ca import (
     select_ca_bundle,
 )
 
+
 REPO = Path(__file__).resolve().parents[2]
 HINT = (
     "If you set CODEX_CA_CERTIFICATE or SSL_CERT_FILE, ensure it points to a PEM file containing "

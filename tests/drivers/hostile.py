@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 
+
 MODE = sys.argv[1]
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from harness.cli import main
 
+
 GOOD = """id: foundation.cli.good
 title: a valid case
 seed: foundation

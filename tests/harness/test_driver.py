@@ -19,6 +19,7 @@ from harness.errors import AdapterError
 from harness.runner import judge, run_case
 from harness.verdict.outcome import Outcome
 
+
 HOSTILE = Path(__file__).resolve().parent.parent / "drivers" / "hostile.py"
 CASE = parse_case_text(
     """

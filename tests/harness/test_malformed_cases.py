@@ -14,6 +14,7 @@ import pytest
 from harness.case.catalog import load_catalog
 from harness.case.loader import case_problems
 
+
 CORPUS = Path(__file__).resolve().parent.parent / "malformed"
 FILES = sorted((CORPUS / "foundation").glob("*.yaml"))
 

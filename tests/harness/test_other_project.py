@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+
 pytest_plugins = ["pytester"]
 
 DRIVER = f"{sys.executable} -m harness.driver"

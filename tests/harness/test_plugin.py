@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+
 pytest_plugins = ["pytester"]
 
 CONFTEST = '''

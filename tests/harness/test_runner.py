@@ -14,6 +14,7 @@ from harness.case.loader import parse_case_text
 from harness.runner import judge, run_case
 from harness.verdict.outcome import Outcome
 
+
 CASE = """
 id: foundation.runner.sample
 title: one SSE request and one event

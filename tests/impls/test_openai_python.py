@@ -20,6 +20,7 @@ from harness.impls import openai_python
 from harness.runner import judge, run_case
 from harness.verdict.outcome import Outcome
 
+
 needs_sdk = pytest.mark.skipif(
     openai_python.sdk_python() is None,
     reason=f"openai-python {openai_python.VERSION} is not installed: run scripts/install-openai-python.sh",

@@ -23,6 +23,7 @@ from harness.client.auth.recovery import StepFailure, UnauthorizedRecovery
 from harness.client.auth.tags import PendingRetry, RequestAuthContext
 from harness.client.auth.tokens import TokenData
 
+
 __all__ = [
     "ACCOUNT_ID_HEADER",
     "ApiKeyAuth",

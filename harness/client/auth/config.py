@@ -34,6 +34,7 @@ from typing import Any
 from harness.client.auth.refresh import CLIENT_ID
 from harness.client.auth.tokens import TokenData, tokens_from_mapping
 
+
 __all__ = ["KEY_SOURCES", "MODES", "AuthConfig", "ExternalRefresh"]
 
 MODES = ("api_key", "chatgpt", "external")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+
 __all__ = [
     "AUTH_ERROR",
     "CF_RAY",

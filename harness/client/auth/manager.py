@@ -46,6 +46,7 @@ from harness.client.auth.refresh import (
 from harness.client.auth.tags import PendingRetry, RequestAuthContext, recovery_event, request_event
 from harness.client.auth.tokens import TokenData, auth_json_text, parse_auth_json
 
+
 __all__ = ["ACCOUNT_ID_HEADER", "AuthManager", "RecoveryDecision", "RequestAttempts"]
 
 Emit = Callable[[dict[str, Any]], None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+
 __all__ = [
     "ACCOUNT_MISMATCH_MESSAGE",
     "AuthFacts",

@@ -16,6 +16,7 @@ from http import HTTPStatus
 
 from harness.client.auth.recovery import StepFailure
 
+
 __all__ = [
     "CLIENT_ID",
     "DECODE_ERROR",

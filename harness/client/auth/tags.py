@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.client.auth.evidence import DebugContext
 
+
 __all__ = [
     "RECOVERY_EVENT",
     "REQUEST_EVENT",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+
 __all__ = ["TokenData", "auth_json_text", "parse_auth_json", "tokens_from_mapping"]
 
 

@@ -13,6 +13,7 @@ from harness.client.realtime.kinds import SessionKind, SessionMode
 from harness.client.realtime.profile import PRESETS, RealtimeProfile, resolve_profile
 from harness.client.realtime.session import RealtimeSession, Step
 
+
 __all__ = [
     "PRESETS",
     "RealtimeClient",

@@ -13,6 +13,7 @@ from typing import Any
 from harness.client.realtime.kinds import SessionKind, SessionMode, normalized_mode
 from harness.client.realtime.profile import RealtimeProfile, resolve_profile
 
+
 __all__ = ["DEFAULT_CLOSE_TIMEOUT_MS", "DEFAULT_OPEN_TIMEOUT_MS", "RealtimeConfig"]
 
 DEFAULT_CLOSE_TIMEOUT_MS = 1000

@@ -32,6 +32,7 @@ from harness.client.realtime.session import RealtimeSession, Step
 from harness.client.realtime.url import realtime_url
 from harness.client.transport_errors import neutral_text
 
+
 __all__ = ["NOT_RUNNING_MESSAGE", "RealtimeClient"]
 
 NOT_RUNNING_MESSAGE = "conversation is not running"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+
 __all__ = [
     "AUDIO_OUT",
     "CLOSED",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from harness.client.realtime.kinds import SessionKind
 from harness.client.realtime.profile import RealtimeProfile
 
+
 __all__ = [
     "DEFAULT_ORIGINATOR",
     "DEFAULT_USER_AGENT",

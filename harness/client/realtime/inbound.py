@@ -16,6 +16,7 @@ from harness.client.realtime import events as ev
 from harness.client.realtime.kinds import SessionKind
 from harness.client.realtime.profile import RealtimeProfile
 
+
 __all__ = [
     "BINARY_FRAME_MESSAGE",
     "CONNECTION_CLOSED_MESSAGE",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+
 __all__ = ["SessionKind", "SessionMode", "normalized_mode"]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from harness.client.realtime.kinds import SessionKind, SessionMode, normalized_mode
 from harness.client.realtime.profile import RealtimeProfile, V2SessionShape
 
+
 __all__ = [
     "AGENT_FINAL_MESSAGE_PREFIX",
     "AUDIO_SAMPLE_RATE",

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.client.realtime.kinds import SessionKind
 
+
 __all__ = [
     "DEFAULT_PRESET",
     "PRESETS",

@@ -32,6 +32,7 @@ from harness.client.realtime.inbound import (
 from harness.client.realtime.kinds import SessionKind, SessionMode, normalized_mode
 from harness.client.realtime.profile import RealtimeProfile
 
+
 __all__ = [
     "ACTIVE_RESPONSE_ERROR_PREFIX",
     "OutputAudio",

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from harness.client.realtime.kinds import SessionKind
 
+
 __all__ = ["normalize_realtime_path", "realtime_url"]
 
 _SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}

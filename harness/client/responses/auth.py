@@ -22,6 +22,7 @@ from harness.client.auth import (
 )
 from harness.client.responses.errors import ApiError
 
+
 __all__ = [
     "ENDPOINT",
     "ApiKeyAuth",

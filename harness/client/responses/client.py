@@ -41,6 +41,7 @@ from harness.client.responses.tools import (
 )
 from harness.client.responses.turn import ClientSession, TurnContext, is_reroute
 
+
 __all__ = ["ResponsesClient"]
 
 Emit = Callable[[dict[str, Any]], None]

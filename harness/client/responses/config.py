@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.client.responses.profile import ResponsesProfile, resolve_profile
 
+
 __all__ = ["MAX_RETRIES_CAP", "ClientConfig"]
 
 MAX_RETRIES_CAP = 100  # provider caps both retry budgets at 100 (§4.1, §4.3)

@@ -22,6 +22,7 @@ from harness.client.responses.rate_limits import (
 )
 from harness.client.responses.usage_limit import UsageLimit, usage_limit_message
 
+
 __all__ = ["ApiError", "TurnError", "map_api_error", "status_text"]
 
 STREAM_PREFIX = "stream disconnected before completion: "

@@ -28,6 +28,7 @@ from harness.client.responses.stream_items import (
     StreamItem,
 )
 
+
 __all__ = [
     "REROUTE_WARNING",
     "error",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+
 __all__ = [
     "OPENAI_MODEL",
     "TURN_STATE",

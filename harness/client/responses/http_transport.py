@@ -22,6 +22,7 @@ from harness.client.responses.headers import Headers
 from harness.client.responses.retry import backoff_s, transport_retryable
 from harness.client.responses.transport_errors import TIMED_OUT, neutral_text
 
+
 __all__ = ["HttpStream", "HttpTransport", "StreamReadError"]
 
 Emit = Callable[[dict[str, Any]], None]

@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.client.responses.request import build_ws_append, build_ws_create
 
+
 __all__ = ["LastResponse", "WsIncrementalState"]
 
 # Fields that may differ between chained requests (§1.4 `get_incremental_items`).

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+
 __all__ = ["CreditsSnapshot", "RateLimitSnapshot", "RateLimitWindow", "TokenUsage"]
 
 

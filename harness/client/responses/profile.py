@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+
 __all__ = ["DEFAULT_PRESET", "PRESETS", "ResponsesProfile", "resolve_profile"]
 
 DEFAULT_PRESET = "early-2026"

@@ -13,6 +13,7 @@ from typing import Any
 from harness.client.responses.headers import Headers
 from harness.client.responses.models import CreditsSnapshot, RateLimitSnapshot, RateLimitWindow
 
+
 __all__ = [
     "ACTIVE_LIMIT",
     "parse_promo_message",

@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from harness.client.responses.auth import AuthManager
 from harness.client.responses.config import ClientConfig
 
+
 __all__ = [
     "build_body",
     "build_http_headers",

@@ -10,6 +10,7 @@ import random
 
 from harness.client.responses.errors import ApiError
 
+
 __all__ = ["backoff_s", "transport_retryable"]
 
 

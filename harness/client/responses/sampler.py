@@ -32,6 +32,7 @@ from harness.client.responses.stream import StreamProcessor, start_items
 from harness.client.responses.stream_items import Completed, Failed, OutputItemDone, StreamItem
 from harness.client.responses.ws_transport import WsClosed, WsConnection, WsIdle, open_websocket
 
+
 __all__ = ["Outcome", "RequestHooks", "Sampler"]
 
 Emit = Callable[[dict[str, Any]], None]

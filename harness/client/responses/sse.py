@@ -11,6 +11,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
+
 __all__ = ["SseEvent", "SseParser"]
 
 _EOL = re.compile(r"\r\n|\r|\n")

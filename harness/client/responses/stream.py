@@ -36,6 +36,7 @@ from harness.client.responses.stream_items import (
     TurnStateSeen,
 )
 
+
 __all__ = ["StreamProcessor", "start_items"]
 
 CLOSED_BEFORE_COMPLETED = "stream closed before response.completed"

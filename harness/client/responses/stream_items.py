@@ -12,6 +12,7 @@ from typing import Any
 from harness.client.responses.errors import ApiError
 from harness.client.responses.models import RateLimitSnapshot, TokenUsage
 
+
 __all__ = [
     "Completed",
     "Created",

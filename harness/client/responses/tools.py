@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+
 __all__ = [
     "ToolCall",
     "output_item",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from harness.client.responses.models import TokenUsage
 from harness.client.responses.tools import ToolCall
 
+
 __all__ = ["ClientSession", "TurnContext", "is_reroute"]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+
 __all__ = ["UsageLimit", "usage_limit_message"]
 
 _HIT = "You've hit your usage limit."

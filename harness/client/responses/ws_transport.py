@@ -32,6 +32,7 @@ from harness.client.responses.transport_errors import (
     neutral_text,
 )
 
+
 __all__ = ["WsClosed", "WsConnection", "WsIdle", "open_websocket"]
 
 WS_CLOSED_BY_SERVER = "websocket closed by server before response.completed"

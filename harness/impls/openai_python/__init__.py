@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.adapters.base import Adapter
 from harness.implementations import ImplementationUnavailable
 
+
 __all__ = ["EXPECTATIONS_FILE", "VERSION", "adapter", "sdk_python", "venv_dir"]
 
 VERSION = "3.57.0"

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+
 NAME = "openai-python"
 CAPABILITIES = (
     "realtime",

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+
 # Fake, JWT-shaped tokens: never real, but shaped like real ones so redaction is exercised.
 AT1 = (
     "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjQxMDI0NDQ4MDAsImp0aSI6InRlc3QtYXQxIn0"

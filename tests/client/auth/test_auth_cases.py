@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+
 ROOT = Path(__file__).resolve().parents[3]
 CASES = sorted((ROOT / "cases" / "auth").glob("*.yaml"))
 SNAPSHOTS = ROOT / "cases" / "auth" / "__snapshots__"

@@ -40,6 +40,7 @@ from harness.client.auth.tags import (
 from harness.client.auth.tokens import auth_json_text, parse_auth_json
 from harness.client.responses.headers import Headers
 
+
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = json.loads((ROOT / "schemas/events/auth.schema.json").read_text())
 CHATGPT = AuthFacts(chatgpt_auth=True, has_external_auth=False)

@@ -26,6 +26,7 @@ from harness.client.auth.recovery import ACCOUNT_MISMATCH_MESSAGE
 from harness.client.auth.refresh import REFRESH_TOKEN_EXPIRED_MESSAGE
 from harness.client.responses import ResponsesClient
 
+
 TOKEN_PATH = "/oauth/token"
 EXPIRED = {"error": {"code": "refresh_token_expired", "message": "expired"}}
 

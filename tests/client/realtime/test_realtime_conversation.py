@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from harness.client.realtime import RealtimeClient
 
+
 WAIT_S = 5.0
 PREFIX = '"Agent Final Message":\n\n'
 RESPONSE_CREATE = {"type": "response.create"}

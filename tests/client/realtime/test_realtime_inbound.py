@@ -25,6 +25,7 @@ from harness.client.realtime.inbound import (
 from harness.client.realtime.kinds import SessionKind
 from harness.client.realtime.profile import PRESETS
 
+
 RC = PRESETS["r-c"]
 
 

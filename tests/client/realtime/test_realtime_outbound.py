@@ -10,6 +10,7 @@ from harness.client.realtime import outbound
 from harness.client.realtime.kinds import SessionKind, SessionMode
 from harness.client.realtime.profile import PRESETS, resolve_profile
 
+
 RC = PRESETS["r-c"]
 V1 = SessionKind.V1
 V2 = SessionKind.V2

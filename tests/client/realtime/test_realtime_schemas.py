@@ -24,6 +24,7 @@ from harness.client.realtime.inbound import (
     TranscriptEntry,
 )
 
+
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 
 

@@ -12,6 +12,7 @@ from harness.client.realtime.kinds import SessionKind, SessionMode
 from harness.client.realtime.profile import PRESETS, resolve_profile
 from harness.client.realtime.session import OutputAudio, RealtimeSession, Step, audio_duration_ms
 
+
 RC = PRESETS["r-c"]
 PREFIX = '"Agent Final Message":\n\n'
 RESPONSE_CREATE = {"type": "response.create"}

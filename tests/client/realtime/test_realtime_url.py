@@ -7,6 +7,7 @@ import pytest
 from harness.client.realtime.kinds import SessionKind
 from harness.client.realtime.url import normalize_realtime_path, realtime_url
 
+
 V1 = SessionKind.V1
 V2 = SessionKind.V2
 PARAMS = {"trace": "1", "intent": "ignored"}

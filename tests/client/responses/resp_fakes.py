@@ -22,6 +22,7 @@ import jsonschema
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
+
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 

@@ -23,6 +23,7 @@ from resp_fakes import (
 from harness.client.responses import ResponsesClient
 from harness.client.responses.events import REROUTE_WARNING
 
+
 USAGE = {"input_tokens": 11, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 7,
          "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 18}  # fmt: skip
 TOKENS = {"input_tokens": 11, "cached_input_tokens": 0, "output_tokens": 7,

@@ -27,6 +27,7 @@ from resp_fakes import (
 
 from harness.client.responses import ResponsesClient
 
+
 WS = {"api_key": "sk-test", "transport": "websocket", "retry_base_delay_ms": 1,
       "stream_idle_timeout_ms": 5000, "conversation_id": "conv-1"}  # fmt: skip
 

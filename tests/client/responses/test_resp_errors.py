@@ -17,6 +17,7 @@ from harness.client.responses.usage_limit import (
     usage_limit_message,
 )
 
+
 NOW = dt.datetime(2024, 1, 1, 9, 0, tzinfo=dt.UTC).timestamp()
 URL = "http://127.0.0.1:9/v1/responses"
 

@@ -19,6 +19,7 @@ from harness.client.responses.request import (
     ws_url,
 )
 
+
 USER = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
 
 

@@ -14,6 +14,7 @@ import pytest
 from harness.client.responses import config as config_module
 from harness.client.responses.profile import ResponsesProfile
 
+
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "schemas" / "events" / "responses.schema.json"
 CONFIG = ROOT / "schemas" / "config" / "responses.schema.json"

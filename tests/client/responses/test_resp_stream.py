@@ -30,6 +30,7 @@ from harness.client.responses.stream_items import (
     TurnStateSeen,
 )
 
+
 EARLY = PRESETS["early-2026"]
 LATER = PRESETS["later"]
 MSG = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hi"}]}

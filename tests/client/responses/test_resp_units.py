@@ -25,6 +25,7 @@ from harness.client.responses.tools import (
 )
 from harness.client.responses.turn import ClientSession, TurnContext, is_reroute
 
+
 # -- tools ---------------------------------------------------------------------------------
 
 
