@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from http import HTTPStatus
 
 from harness.client.auth.recovery import StepFailure
+from harness.client.http_status import status_text
 
 
 __all__ = [
@@ -56,10 +56,6 @@ _PERMANENT = {
     "refresh_token_reused": ("exhausted", REFRESH_TOKEN_REUSED_MESSAGE),
     "refresh_token_invalidated": ("revoked", REFRESH_TOKEN_INVALIDATED_MESSAGE),
 }
-_REASONS = {413: "Payload Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
-            418: "I'm a teapot"}  # fmt: skip
-
-
 @dataclass(frozen=True, slots=True)
 class RefreshedTokens:
     """The token endpoint's answer; absent fields keep the stored value (`persist_tokens`)."""
@@ -74,16 +70,6 @@ def refresh_request_body(refresh_token: str, client_id: str = CLIENT_ID) -> byte
     body = {"client_id": client_id, "grant_type": "refresh_token", "refresh_token": refresh_token}
     return json.dumps(body, separators=(",", ":")).encode()
 
-
-def status_text(status: int) -> str:
-    """`500 Internal Server Error`, as Rust's `StatusCode` displays it."""
-    reason = _REASONS.get(status)
-    if reason is None:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = "<unknown status code>"
-    return f"{status} {reason}"
 
 
 def transient(message: str) -> StepFailure:

@@ -6,13 +6,12 @@ string, whether the turn retries, and the `codex_error_info` code.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from http import HTTPStatus
 
+from harness.client.auth.evidence import error_json_code
+from harness.client.http_status import status_text
 from harness.client.responses.headers import AUTH_ERROR, ERROR_JSON, Headers
 from harness.client.responses.models import RateLimitSnapshot
 from harness.client.responses.rate_limits import (
@@ -49,10 +48,6 @@ CLOUDFLARE_TEXT = (
 )
 _BODY_MAX_BYTES = 1000
 # The Rust `http` crate's reason phrases where Python's differ.
-_REASONS = {413: "Payload Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
-            418: "I'm a teapot"}  # fmt: skip
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiError:
     """A failure below the turn: codex `ApiError` / `TransportError` (§2.4, §4.1).
@@ -83,16 +78,6 @@ class TurnError:
     http_status: int | None = None
     rate_limits: RateLimitSnapshot | None = None
 
-
-def status_text(status: int) -> str:
-    """`401 Unauthorized`, as Rust's `StatusCode` displays it."""
-    reason = _REASONS.get(status)
-    if reason is None:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = "<unknown status code>"
-    return f"{status} {reason}"
 
 
 def map_api_error(err: ApiError, *, now_s: float) -> TurnError:
@@ -200,7 +185,7 @@ def unexpected_status_text(err: ApiError) -> str:
         ("cf-ray", err.headers.cf_ray()),
         ("request id", err.headers.request_id()),
         ("auth error", err.headers.get(AUTH_ERROR)),
-        ("auth error code", _error_json_code(err.headers.get(ERROR_JSON))),
+        ("auth error code", error_json_code(err.headers.get(ERROR_JSON))),
     ):
         if value is not None:
             suffix += f", {label}: {value}"
@@ -223,17 +208,6 @@ def _display_body(body: str) -> str:
         return trimmed
     return raw[:_BODY_MAX_BYTES].decode("utf-8", errors="ignore") + "..."
 
-
-def _error_json_code(encoded: str | None) -> str | None:
-    if encoded is None:
-        return None
-    try:
-        decoded = json.loads(base64.b64decode(encoded, validate=True))
-    except (binascii.Error, ValueError):
-        return None
-    error = decoded.get("error") if isinstance(decoded, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) else None
 
 
 def _json(text: str) -> object:
