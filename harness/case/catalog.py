@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.case.loader import case_problems, parse_case_text
+from harness.case.loader import analyse_case_text
 from harness.case.model import Case
 from harness.errors import CaseError
 from harness.paths import CASES_DIR
@@ -66,11 +66,10 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
             err = CaseError(file=file, line=None, field="", message=f"cannot read the case file: {exc}")
             entries.append(Entry(file=file, id=file.stem, case=None, errors=(err,)))
             continue
-        problems = case_problems(text, file=file, cases_root=root)
-        if problems:
+        case, problems = analyse_case_text(text, file=file, cases_root=root)
+        if case is None:
             entries.append(Entry(file=file, id=_fallback_id(text, file), case=None, errors=tuple(problems)))
             continue
-        case = parse_case_text(text, file=file, cases_root=root)
         errors: list[CaseError] = []
         if case.id in seen:
             errors.append(CaseError(file=file, line=1, field="id", message=f"duplicate id '{case.id}', also used by {seen[case.id]}; ids must be unique"))

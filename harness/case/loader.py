@@ -53,6 +53,11 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=schema_registry())
 
 
+@cache
+def _step_validator(schema_name: str, op: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": f"{_BASE}{schema_name}#/$defs/{op}"}, registry=schema_registry())
+
+
 def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[tuple[Any, ...], int]]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -141,33 +146,53 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
 
 def parse_case_text(text: str, *, file: Path, cases_root: Path | None = None) -> Case:
     """Parse and validate one case; raise CaseError with file:line: field on any problem."""
-    errors = case_problems(text, file=file, cases_root=cases_root)
-    if errors:
-        raise errors[0]
-    return _build(yaml.safe_load(text), file=file, lines=_lines(text))
-
-
-def _lines(text: str) -> dict[tuple[Any, ...], int]:
-    node = yaml.compose(text)
-    out: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _line_map(node, (), out, [])
-    return out
+    case, problems = analyse_case_text(text, file=file, cases_root=cases_root)
+    if case is None:
+        raise problems[0]
+    return case
 
 
 def case_problems(text: str, *, file: Path, cases_root: Path | None = None) -> list[CaseError]:
     """Every problem in one case file (empty list: the case is valid)."""
+    return analyse_case_text(text, file=file, cases_root=cases_root)[1]
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """One parse: the node tree (line marks) and the value built from it."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def _pure_python_error(text: str) -> yaml.YAMLError:
+    """The same failure from PyYAML's Python parser, whose messages say more than libyaml's."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
+        return exc
+    return yaml.YAMLError("the YAML parser rejected the file")
+
+
+def analyse_case_text(text: str, *, file: Path, cases_root: Path | None = None) -> tuple[Case | None, list[CaseError]]:
+    """The case, or every problem found in it (file, line, field path, what was expected)."""
+    try:
+        node, data = _parse(text)
+    except yaml.YAMLError:
+        exc = _pure_python_error(text)
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        return [CaseError(file=file, line=line, field="", message=f"invalid YAML: {problem}")]
+        return None, [CaseError(file=file, line=line, field="", message=f"invalid YAML: {problem}")]
     if not isinstance(data, dict):
         line = node.start_mark.line + 1 if node is not None else 1
-        return [CaseError(file=file, line=line, field="", message="expected a mapping at the top level (id, title, seed, client, server, ...)")]
+        return None, [CaseError(file=file, line=line, field="", message="expected a mapping at the top level (id, title, seed, client, server, ...)")]
     lines: dict[tuple[Any, ...], int] = {}
     dups: list[tuple[tuple[Any, ...], int]] = []
     _line_map(node, (), lines, dups)
@@ -178,10 +203,11 @@ def case_problems(text: str, *, file: Path, cases_root: Path | None = None) -> l
     for error in sorted(_validator("case.schema.json").iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path, message = _describe(error)
         problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=message))
+    if not problems:
+        problems += _semantic_problems(data, file=file, lines=lines, cases_root=cases_root)
     if problems:
-        return problems
-    problems += _semantic_problems(data, file=file, lines=lines, cases_root=cases_root)
-    return problems
+        return None, problems
+    return _build(data, file=file, lines=lines), []
 
 
 def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], Any]]:
@@ -224,8 +250,7 @@ def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[t
             names = ", ".join(sorted(known))
             problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown step '{op}'; expected one of: {names}"))
             continue
-        validator = Draft202012Validator({"$ref": f"{_BASE}{schema_name}#/$defs/{op}"}, registry=schema_registry())
-        for error in validator.iter_errors(args if args is not None else {}):
+        for error in _step_validator(schema_name, op).iter_errors(args if args is not None else {}):
             sub, message = _describe(error)
             full = path + sub
             problems.append(CaseError(file=file, line=_line_for(lines, full), field=field_path(full), message=message))

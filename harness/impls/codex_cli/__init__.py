@@ -10,6 +10,7 @@ from __future__ import annotations
 from harness.impls.codex_cli.adapter import CODEX_CLI_CAPABILITIES, CodexCliAdapter
 from harness.impls.codex_cli.binary import CODEX_VERSION, INSTALL_HINT, find_codex
 
+
 __all__ = ["CODEX_CLI_CAPABILITIES", "CODEX_VERSION", "INSTALL_HINT", "CodexCliAdapter", "adapter"]
 
 

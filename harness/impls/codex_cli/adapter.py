@@ -20,6 +20,7 @@ from harness.impls.codex_cli.process import LOG_ENV
 from harness.impls.codex_cli.realtime import AppServerRealtime
 from harness.impls.codex_cli.responses import ExecResponses, ResponsesSettings, UnsupportedStep
 
+
 __all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "CodexCliAdapter", "CodexCliSession", "tls_env"]
 
 # What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.impls.codex_cli.process import CodexProcess
 
+
 __all__ = ["AppServer", "RpcError"]
 
 _REQUEST_TIMEOUT = 10.0

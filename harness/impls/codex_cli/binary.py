@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.implementations import ImplementationUnavailable
 
+
 __all__ = ["CODEX_VERSION", "INSTALL_HINT", "CodexBinary", "find_codex", "known_features"]
 
 CODEX_VERSION = "0.169.0"

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+
 __all__ = [
     "API_KEY_ENV",
     "OWNER_ENV",

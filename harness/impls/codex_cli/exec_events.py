@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+
 __all__ = [
     "FALLBACK_PREFIX",
     "INTERNAL_ITEM_KEYS",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.impls.codex_cli.process import CodexProcess
 
+
 __all__ = ["login_with_api_key"]
 
 _LOGIN_TIMEOUT = 20.0

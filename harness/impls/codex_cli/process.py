@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+
 __all__ = ["LOG_ENV", "CodexProcess"]
 
 LOG_ENV = "WIREPLAY_CODEX_LOG"

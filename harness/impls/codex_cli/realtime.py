@@ -26,6 +26,7 @@ from harness.impls.codex_cli.config import (
 from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.responses import UnsupportedStep
 
+
 __all__ = ["CLIENT_NAME", "AppServerRealtime", "notification_events"]
 
 CLIENT_NAME = "codex_cli_rs"

@@ -21,6 +21,7 @@ from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.process import CodexProcess
 from harness.impls.codex_cli.rollout import Record, Rollout
 
+
 __all__ = ["ExecResponses", "ResponsesSettings", "UnsupportedStep"]
 
 _SYNC = 3.0

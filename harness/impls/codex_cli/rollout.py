@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+
 __all__ = ["Rollout"]
 
 _POLL = 0.01
