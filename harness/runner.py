@@ -23,7 +23,7 @@ from fake_server.redact import redact_json
 from fake_server.server import FakeServer
 from harness.adapters.base import Adapter, Endpoint, Session
 from harness.case.model import Case
-from harness.verdict.events import EventsVerdict, judge_events
+from harness.verdict.events import EventScope, EventsVerdict, judge_events
 from harness.verdict.normalise import normalise_events, snapshot_text
 from harness.verdict.outcome import Outcome
 from harness.verdict.wire import WireVerdict, judge_wire
@@ -32,6 +32,7 @@ from harness.verdict.wire import WireVerdict, judge_wire
 __all__ = ["CaseResult", "CaseRun", "judge", "run_case", "run_case_async"]
 
 _SETTLE = 1.0
+_WAIT_MARGIN = 0.25
 _TEARDOWN = 3.0
 _TRACE_TAIL = 40
 
@@ -51,7 +52,7 @@ class CaseRun:
     records: list[Any] = field(default_factory=list)
     wire_log: list[dict[str, Any]] = field(default_factory=list)
     missing: frozenset[str] = frozenset()
-    unreported: frozenset[str] = frozenset()
+    scope: EventScope = field(default_factory=EventScope)
     duration: float = 0.0
 
     def snapshot_text(self) -> str:
@@ -171,12 +172,15 @@ class _Events:
                 return False
 
 
-async def _drive(case: Case, session: Session, events: _Events) -> None:
+async def _drive(case: Case, session: Session, events: _Events, *, deadline: float) -> None:
+    loop = asyncio.get_running_loop()
     for step in case.steps:
         if step.op == "sleep":
             await asyncio.sleep(float(step.args["seconds"]))
         elif step.op == "wait":
-            timeout = float(step.args.get("timeout", 5.0))
+            # A wait never outlives the case: it ends a little before the case bound, so a
+            # missing event is reported as that, not as a TIMEOUT of the whole case.
+            timeout = min(float(step.args.get("timeout", 5.0)), max(0.05, deadline - loop.time() - _WAIT_MARGIN))
             if not await events.wait_for(step.args["event"], timeout=timeout):
                 events.run.step_failures.append(
                     f"{step.path}.wait: no event matching {render(step.args['event'])} within {timeout:g}s"
@@ -200,7 +204,11 @@ async def run_case_async(
     ca_file: str | None = None,
 ) -> CaseRun:
     """Run ``case`` against ``adapter``; never raises for anything the implementation does."""
-    run = CaseRun(case=case, implementation=adapter.name, unreported=frozenset(getattr(adapter, "unreported_events", frozenset())))
+    scope = EventScope(
+        unreported=frozenset(getattr(adapter, "unreported_events", frozenset())),
+        reported=frozenset(getattr(adapter, "reported_events", frozenset())),
+    )
+    run = CaseRun(case=case, implementation=adapter.name, scope=scope)
     missing = case.requires - adapter.capabilities
     if missing or getattr(adapter, "reason", None):
         run.status, run.missing = "unsupported", frozenset(missing)
@@ -224,7 +232,7 @@ async def run_case_async(
         config = _resolve_placeholders(_merged_config(case), origin=scheme_origin, bundle=bundle)
         async with asyncio.timeout(bound):
             session = await adapter.start(endpoint=endpoint, config=config, emit=events.emit, case_id=case.id)
-            await _drive(case, session, events)
+            await _drive(case, session, events, deadline=asyncio.get_running_loop().time() + bound)
     except TimeoutError:
         run.status = "timeout"
         run.error = f"the case did not finish within its bound of {bound:g}s"
@@ -285,7 +293,7 @@ def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None
         return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, wire, ev, 0.0, detail, ())
     wire = judge_wire(case, records=run.records, server_findings=run.server_findings, events=run.events)
     actual = run.snapshot_text()
-    ev = judge_events(case, actual=actual, expected=expected, snapshot_ok=snapshot_ok, problems=[*run.step_failures, *run.event_problems], unreported=run.unreported)
+    ev = judge_events(case, actual=actual, expected=expected, snapshot_ok=snapshot_ok, problems=[*run.step_failures, *run.event_problems], scope=run.scope)
     if run.status == "error":
         outcome, detail = Outcome.ERROR, run.error
     elif run.status == "timeout":

@@ -244,6 +244,11 @@ class DriverAdapter:
         return frozenset(self._probe().get("capabilities", []))
 
     @property
+    def reported_events(self) -> frozenset[str]:
+        """If given, the only event types (``x.y`` or ``x.*``) the driver reports."""
+        return frozenset(self._probe().get("reported_events", []))
+
+    @property
     def unreported_events(self) -> frozenset[str]:
         """Event types (``x.y`` or ``x.*``) the driver declares it never reports."""
         return frozenset(self._probe().get("unreported_events", []))

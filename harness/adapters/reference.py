@@ -28,6 +28,8 @@ REFERENCE_CAPABILITIES = frozenset(
         "tls",
         "tls.ca-env",
         "profiles",
+        "responses.tool_outputs",
+        "realtime.handoff_output",
     }
 )
 

@@ -303,11 +303,12 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
     )
     events = expect.get("events", {})
     server = data["server"]
+    declared = frozenset(data.get("requires", []))
     return Case(
         id=data["id"],
         title=data["title"],
         seed=data["seed"],
-        requires=frozenset(data.get("requires", [])),
+        requires=declared | implied_capabilities(steps, profile=data.get("profile", {})),
         file=file,
         line=1,
         config=dict(data["client"].get("config", {})),
@@ -322,6 +323,24 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
         timeout=float(data.get("timeout", 10.0)),
         notes=data.get("notes", ""),
     )
+
+
+def implied_capabilities(steps: tuple[ClientStep, ...], *, profile: Any) -> frozenset[str]:
+    """Capabilities a case needs by what its steps ask, whether or not ``requires`` says so.
+
+    Scripted tool outputs and delegated-turn replies only mean something to a client
+    that lets the harness answer for its tools or agent; pinned revisions need one that
+    can switch. An implementation without them gets UNSUPPORTED, not a misleading FAIL.
+    """
+    implied: set[str] = set()
+    for step in steps:
+        if step.op == "responses.turn" and step.args.get("tool_outputs"):
+            implied.add("responses.tool_outputs")
+        if step.op in ("realtime.handoff_output", "realtime.turn_complete"):
+            implied.add("realtime.handoff_output")
+    if profile:
+        implied.add("profiles")
+    return frozenset(implied)
 
 
 def load_case(file: Path, *, cases_root: Path | None = None) -> Case:

@@ -11,7 +11,7 @@ from harness.case.model import Case
 from harness.verdict.normalise import normalise_events, snapshot_text
 
 
-__all__ = ["EventsVerdict", "judge_events"]
+__all__ = ["EventScope", "EventsVerdict", "judge_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +38,37 @@ class EventsVerdict:
         )
 
 
-def _unreported(pattern_set: frozenset[str], event_type: object) -> bool:
+def _matches(patterns: frozenset[str], event_type: object) -> bool:
     return isinstance(event_type, str) and any(
-        event_type == p or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in pattern_set
+        event_type == p or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in patterns
     )
 
 
-def _without(text: str, patterns: frozenset[str]) -> str:
-    return "".join(line + "\n" for line in text.splitlines() if not _unreported(patterns, json.loads(line).get("type")))
+@dataclass(frozen=True, slots=True)
+class EventScope:
+    """What an implementation declares it reports: all but ``unreported``, or only ``reported``.
+
+    Patterns are event types or ``area.*``. An empty scope keeps every event.
+    """
+
+    unreported: frozenset[str] = frozenset()
+    reported: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.unreported or self.reported)
+
+    def keeps(self, event_type: object) -> bool:
+        if self.reported and not _matches(self.reported, event_type):
+            return False
+        return not _matches(self.unreported, event_type)
+
+    def apply(self, text: str) -> str:
+        return "".join(line + "\n" for line in text.splitlines() if self.keeps(json.loads(line).get("type")))
+
+    def describe(self) -> str:
+        if self.reported:
+            return "only the event types this implementation reports are compared: " + ", ".join(sorted(self.reported))
+        return "matches once the event types this implementation does not report are set aside: " + ", ".join(sorted(self.unreported))
 
 
 def judge_events(
@@ -55,14 +78,14 @@ def judge_events(
     expected: str | None,
     snapshot_ok: bool | None = None,
     problems: Sequence[str] = (),
-    unreported: frozenset[str] = frozenset(),
+    scope: EventScope | None = None,
 ) -> EventsVerdict:
     """Compare; ``snapshot_ok`` lets syrupy's own comparison (and --snapshot-update) decide.
 
-    ``unreported`` are the event types the implementation declares it never reports
-    (``telemetry.*``, say): when the events match once those are set aside on both
-    sides, the outcome is NON-STRICT with that reason instead of a FAIL that only
-    says "these events are missing".
+    ``scope`` is what the implementation declares it reports (all but some types, or
+    only some): when the events match once both sides are narrowed to that scope, the
+    outcome is NON-STRICT with that reason, instead of a FAIL that only says "these
+    events are missing".
     """
     if not case.snapshot:
         return EventsVerdict(ok=not problems, actual=actual, expected=None, problems=tuple(problems))
@@ -74,8 +97,7 @@ def judge_events(
     for alt in case.non_strict:
         if snapshot_text(normalise_events(alt.events)) == actual:
             return EventsVerdict(ok=True, actual=actual, expected=expected, non_strict=alt.why)
-    if unreported and expected is not None and _without(expected, unreported) == _without(actual, unreported):
-        why = "matches once the event types this implementation does not report are set aside: " + ", ".join(sorted(unreported))
-        return EventsVerdict(ok=True, actual=actual, expected=expected, non_strict=why)
+    if scope and expected is not None and scope.apply(expected) == scope.apply(actual):
+        return EventsVerdict(ok=True, actual=actual, expected=expected, non_strict=scope.describe())
     missing = () if expected is not None else (f"missing snapshot {case.snapshot_path}: run with --snapshot-update and review it",)
     return EventsVerdict(ok=False, actual=actual, expected=expected, problems=missing)

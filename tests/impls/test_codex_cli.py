@@ -21,13 +21,14 @@ from harness.expectations import load_expectations
 from harness.implementations import ImplementationUnavailable, adapter_for
 from harness.impls import codex_cli
 from harness.impls.codex_cli import exec_events as ev
-from harness.impls.codex_cli.adapter import EXPECTATIONS_FILE, tls_env
+from harness.impls.codex_cli.adapter import EXPECTATIONS_FILE, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.realtime import notification_events
 from harness.paths import CASES_DIR
 from harness.runner import judge, run_case
 from harness.verdict.normalise import snapshot_text
 from harness.verdict.outcome import Outcome
+from harness.vocabulary import vocabulary_problems
 
 
 def _installed() -> bool:
@@ -48,6 +49,15 @@ def case(text: str, name: str):
 def lines(*events: dict) -> str:
     """Snapshot text, as the runner writes it."""
     return snapshot_text(events)
+
+
+def reported(run) -> list[dict]:
+    """The run's events, each checked against the neutral vocabulary and the declared types."""
+    events = [e for _, e in run.events]
+    for event in events:
+        assert vocabulary_problems(event) == [], event
+        assert event["type"] in REPORTED_EVENT_TYPES, event
+    return events
 
 
 def codex_processes() -> list[str]:
@@ -230,7 +240,7 @@ server:
         "codex-sse",
     )
     run = run_case(c, adapter=codex)
-    events = [e for _, e in run.events]
+    events = reported(run)
     assert [e["type"] for e in events] == [
         "turn.started", "turn.model_reroute", "warning", "responses.output_item_done", "responses.output_item_done", "turn.completed",
     ], events
@@ -272,7 +282,7 @@ expect:
         "codex-401",
     )
     run = run_case(c, adapter=codex)
-    events = [e for _, e in run.events]
+    events = reported(run)
     assert [e["type"] for e in events] == ["turn.started", "turn.stream_error", "error", "turn.completed"], events
     assert events[1]["message"] == "Reconnecting... 1/1"
     assert events[2]["code"] == "http_connection_failed" and events[2]["http_status"] == 401
@@ -310,7 +320,7 @@ server:
         "codex-two-turns",
     )
     run = run_case(c, adapter=codex)
-    assert [e["type"] for _, e in run.events] == [
+    assert [e["type"] for e in reported(run)] == [
         "turn.started", "responses.output_item_done", "turn.completed", "turn.started", "turn.completed",
     ]
     second = [r for r in run.wire_log if r.get("kind") == "request"][1]
@@ -349,7 +359,9 @@ server:
         {"type": "realtime.output_transcript_delta", "delta": "hello"},
         {"type": "conversation.closed", "reason": "requested"},
     )
-    result = judge(run_case(c, adapter=codex), expected=expected)
+    run = run_case(c, adapter=codex)
+    reported(run)
+    result = judge(run, expected=expected)
     assert result.outcome is Outcome.PASS, result.detail
 
 

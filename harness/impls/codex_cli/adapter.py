@@ -21,7 +21,7 @@ from harness.impls.codex_cli.realtime import AppServerRealtime
 from harness.impls.codex_cli.responses import ExecResponses, ResponsesSettings, UnsupportedStep
 
 
-__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "CodexCliAdapter", "CodexCliSession", "tls_env"]
+__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "REPORTED_EVENT_TYPES", "CodexCliAdapter", "CodexCliSession", "tls_env"]
 
 # What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1
 # (it speaks only the v2 websocket), profiles (one fixed revision, later than the suite's
@@ -42,6 +42,31 @@ CODEX_CLI_CAPABILITIES = frozenset(
     }
 )
 EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.yaml"
+# The event types codex lets this adapter observe at all (docs/impl-codex-cli.md, Events).
+# Not used by the harness today; a verdict that compares only these would separate what
+# codex does differently from what it just does not print.
+REPORTED_EVENT_TYPES = frozenset(
+    {
+        "turn.started",
+        "turn.completed",
+        "turn.stream_error",
+        "turn.model_reroute",
+        "turn.tool_call",
+        "responses.output_item_done",
+        "conversation.started",
+        "conversation.closed",
+        "realtime.error",
+        "realtime.input_transcript_delta",
+        "realtime.output_transcript_delta",
+        "realtime.audio_out",
+        "realtime.item_added",
+        "realtime.handoff_requested",
+        "realtime.speech_started",
+        "realtime.response_cancelled",
+        "error",
+        "warning",
+    }
+)
 
 
 def tls_env(*, endpoint: Endpoint, config: Mapping[str, Any]) -> dict[str, str]:
@@ -133,6 +158,7 @@ class CodexCliAdapter:
 
     name = "codex-cli"
     capabilities = CODEX_CLI_CAPABILITIES
+    reported_events = REPORTED_EVENT_TYPES
     expectations_file = str(EXPECTATIONS_FILE)
 
     def __init__(self, *, binary: CodexBinary) -> None:

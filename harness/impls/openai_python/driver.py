@@ -40,6 +40,8 @@ CAPABILITIES = (
     "responses.sse",
     "responses.ws",
     "responses.ws.v2",
+    "responses.tool_outputs",
+    "realtime.handoff_output",
     "tls",
 )
 
