@@ -29,6 +29,7 @@ __all__ = [
     "Times",
     "WsStep",
     "script_from_mapping",
+    "text_bytes",
     "times_from",
 ]
 
@@ -68,14 +69,14 @@ class SseStep:
             name = self.payload.get("type") if isinstance(self.payload, Mapping) else None
             head = f"event: {name}\n" if isinstance(name, str) else ""
             body = json.dumps(self.payload, separators=(",", ":"), ensure_ascii=False)
-            return (head + f"data: {body}\n\n").encode() * self.repeat
+            return text_bytes(head + f"data: {body}\n\n") * self.repeat
         if self.op == "data":
             lines = "".join(f"data: {line}\n" for line in str(self.payload).split("\n"))
-            return (lines + "\n").encode() * self.repeat
+            return text_bytes(lines + "\n") * self.repeat
         if self.op == "raw":
-            return str(self.payload).encode() * self.repeat
+            return text_bytes(str(self.payload)) * self.repeat
         if self.op == "comment":
-            return f": {self.payload}\n\n".encode() * self.repeat
+            return text_bytes(f": {self.payload}\n\n") * self.repeat
         return b""
 
 
@@ -170,6 +171,13 @@ class Script:
 _MODIFIERS = frozenset({"repeat", "timeout", "malformed"})
 
 
+def text_bytes(text: str) -> bytes:
+    """UTF-8 for what a case wrote, surrogate pairs joined (YAML/JSON ``\\ud800\\udc00``
+    escapes) and lone surrogates sent as they are: a fault injector sends what it is told."""
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+    return joined.encode("utf-8", "surrogatepass")
+
+
 def _headers(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).lower(), str(v)) for k, v in (mapping or {}).items())
 
@@ -227,7 +235,11 @@ def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[WsStep, .
                 timeout=None if timeout is None else float(timeout),
                 path=f"{path}[{i}]",
                 malformed=bool(step.get("malformed")),
-                data=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode() if op == "send" else b"",
+                data=(
+                    json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+                    if op == "send"
+                    else text_bytes(payload) if op == "send_text" else b""
+                ),
             )
         )
     return tuple(steps)

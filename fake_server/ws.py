@@ -232,7 +232,7 @@ class _Conn:
                 self.protocol.send_text(step.data)
                 self.t.add("ws_send", conn=self.conn_id, opcode="text", json=step.payload)
             elif step.op == "send_text":
-                self.protocol.send_text(str(step.payload).encode())
+                self.protocol.send_text(step.data)
                 self.t.add("ws_send", conn=self.conn_id, opcode="text", text=str(step.payload))
             else:
                 self.protocol.send_binary(step.payload)

@@ -35,6 +35,14 @@ _END_GRACE = 1.5
 _TERM_GRACE = 0.5
 
 
+def _quiet_future() -> asyncio.Future[Any]:
+    """A future whose exception counts as seen even if its waiter gave up (timeout,
+    cancellation): the failure is reported through the session, not as a loop warning."""
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+    return future
+
+
 def _kill_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
@@ -46,7 +54,7 @@ class DriverSession:
     def __init__(self, proc: asyncio.subprocess.Process, emit: Emit) -> None:
         self.proc = proc
         self.emit = emit
-        self.hello: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.hello: asyncio.Future[dict[str, Any]] = _quiet_future()
         self.ended = asyncio.Event()
         self.pending: dict[int, asyncio.Future[None]] = {}
         self.next_id = 0
@@ -154,7 +162,7 @@ class DriverSession:
         if self.problem is not None:
             raise AdapterError(self.problem + self._stderr_note())
         self.next_id += 1
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = _quiet_future()
         self.pending[self.next_id] = future
         await self.send({"type": "command", "id": self.next_id, "op": op, "args": dict(args)})
         try:
@@ -182,16 +190,21 @@ class DriverSession:
                     await asyncio.wait_for(self.proc.wait(), _TERM_GRACE)
         finally:
             _kill_group(self.proc.pid, signal.SIGKILL)  # the driver if still alive, and any children it left
-            for task in self.readers:
-                task.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.shield(self._reap())
         if self.problem is not None:
             raise AdapterError(self.problem + self._stderr_note())
 
     async def _reap(self) -> None:
+        """Wait for the process and let the readers reach EOF, so every pipe closes now
+        (a transport left for the garbage collector would warn after its loop is gone)."""
         await asyncio.wait_for(self.proc.wait(), 2.0)
+        _, late = await asyncio.wait(self.readers, timeout=2.0)
+        for task in late:
+            task.cancel()
         await asyncio.gather(*self.readers, return_exceptions=True)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
 
 
 class DriverAdapter:

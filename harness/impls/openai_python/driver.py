@@ -45,6 +45,31 @@ CAPABILITIES = (
     "tls",
 )
 
+# The event types this driver can report at all: what the SDK surfaces (parsed events,
+# exceptions, the ``openai-model`` header on SSE) and the app-level turn and conversation
+# events the steps define. Everything else in the vocabulary is Codex-only and never
+# reported: telemetry.*, auth.*, responses.rate_limits / models_etag /
+# server_reasoning_included, turn.stream_error / model_reroute, warning. Declared in the
+# hello, so a case whose events match within this scope is NON-STRICT, not FAIL.
+REPORTED_EVENTS = (
+    "error",
+    "conversation.started",
+    "conversation.closed",
+    "realtime.*",
+    "responses.created",
+    "responses.output_item_added",
+    "responses.output_item_done",
+    "responses.output_text_delta",
+    "responses.reasoning_summary_delta",
+    "responses.reasoning_summary_part_added",
+    "responses.reasoning_content_delta",
+    "responses.completed",
+    "responses.server_model",
+    "turn.started",
+    "turn.tool_call",
+    "turn.completed",
+)
+
 Emit = Callable[[dict[str, Any]], None]
 
 # The application defaults a Codex-like app puts in its requests (reference client, R-C).
@@ -1010,7 +1035,7 @@ def _hello() -> dict[str, Any]:
     import openai
 
     return {"type": "hello", "protocol": 1, "name": NAME, "version": openai.__version__,
-            "capabilities": sorted(CAPABILITIES)}
+            "capabilities": sorted(CAPABILITIES), "reported_events": sorted(REPORTED_EVENTS)}
 
 
 async def _serve() -> int:
