@@ -43,8 +43,8 @@ CODEX_CLI_CAPABILITIES = frozenset(
 )
 EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.yaml"
 # The event types codex lets this adapter observe at all (docs/impl-codex-cli.md, Events).
-# Not used by the harness today; a verdict that compares only these would separate what
-# codex does differently from what it just does not print.
+# Declared as ``reported_events``: the events plane compares only these, so a case that
+# differs only in events codex never prints is NON-STRICT, not FAIL.
 REPORTED_EVENT_TYPES = frozenset(
     {
         "turn.started",

@@ -32,6 +32,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 
 NAME = "openai-python"
+# Not claimed: realtime.v1 (Codex's quicksilver protocol), responses.ws.v1 (response.append is
+# no SDK client event), profiles (Codex revision presets), auth.* (Codex's auth manager and its
+# 401 tags), and tls.ca-env: the SDK does not implement Codex's CA policy (CODEX_CA_CERTIFICATE
+# first, then SSL_CERT_FILE, Codex's error texts). A case's tls.env is still applied as given
+# (httpx2 and websockets read SSL_CERT_FILE / SSL_CERT_DIR themselves) for cases that set it
+# without requiring the policy; a TLS run without it trusts the run's CA (endpoint.ca_file).
 CAPABILITIES = (
     "realtime",
     "realtime.v2",
