@@ -13,9 +13,9 @@ from harness.adapters.base import Adapter
 from harness.case.catalog import Entry
 from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
+from harness.pytest_plugin.served import ServedCase
 from harness.pytest_plugin.state import STATE
 from harness.runner import CaseResult, judge, run_case
-from harness.serving import ServedCase
 from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 

@@ -20,7 +20,7 @@ from harness.client.responses.auth import AuthManager, recovery_error
 from harness.client.responses.errors import ApiError
 from harness.client.responses.headers import Headers
 from harness.client.responses.retry import backoff_s, transport_retryable
-from harness.client.responses.transport_errors import TIMED_OUT, neutral_text
+from harness.client.transport_errors import TIMED_OUT, neutral_text
 
 
 __all__ = ["HttpStream", "HttpTransport", "StreamReadError"]

@@ -25,7 +25,7 @@ from websockets.protocol import State
 
 from harness.client.responses.errors import ApiError
 from harness.client.responses.headers import Headers
-from harness.client.responses.transport_errors import (
+from harness.client.transport_errors import (
     CONNECTION_RESET,
     INVALID_UPGRADE,
     TIMED_OUT,

@@ -18,7 +18,7 @@ from resp_fakes import Recorder, created, sse
 from websockets.exceptions import ConnectionClosedError, InvalidMessage
 
 from harness.client.responses import ResponsesClient
-from harness.client.responses.transport_errors import (
+from harness.client.transport_errors import (
     CLOSED_BEFORE_BODY,
     CLOSED_BEFORE_HEADERS,
     CONNECTION_CLOSED,
