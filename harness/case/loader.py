@@ -1,7 +1,7 @@
 """Case file → validated, typed Case.
 
-YAML is parsed twice from the same text: once for values, once as a node tree that
-keeps line marks, so every schema error points at ``file:line: field.path``. Dicts
+YAML is parsed once into a node tree that keeps line marks, and the value is built
+from that tree, so every schema error points at ``file:line: field.path``. Dicts
 exist only inside this module; what leaves it is a frozen ``Case``.
 """
 
@@ -290,6 +290,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
             items=tuple(check.get("items", ())),
             path=f"expect.wire[{i}]",
             why=check.get("why", ""),
+            same=tuple(check.get("same", ())),
         )
         for i, check in enumerate(expect.get("wire", []))
     )

@@ -33,6 +33,7 @@ class WireCheck:
     items: tuple[Mapping[str, Any], ...]
     path: str
     why: str = ""
+    same: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

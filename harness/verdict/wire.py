@@ -73,6 +73,11 @@ def _wire_check(check: WireCheck, requests: Sequence[dict[str, Any]]) -> list[st
     if check.each is not None:
         for i, req in enumerate(chosen):
             found += _check_request(req, check.each, where=f"{check.path}.each[request {i}]")
+    for part in check.same:
+        for i, req in enumerate(chosen[1:], start=1):
+            if req[part] != chosen[0][part]:
+                found.append(f"{check.path}.same.{part}: request {i} differs from request 0{why}: {render(req[part])} vs {render(chosen[0][part])}")
+                break
     for i, expected in enumerate(check.items):
         if i >= len(chosen):
             found.append(f"{check.path}.items[{i}]: no request #{i} matching {render(dict(check.selector))} (got {len(chosen)}){why}")

@@ -245,3 +245,18 @@ def test_non_strict_when_only_declared_unreported_events_differ():
     assert result.detail == "allowed alternative: matches once the event types this implementation does not report are set aside: telemetry.*"
     plain = judge(run_case(load(), adapter=MockAdapter(quiet, capabilities=CAPS)), expected=expected)
     assert plain.outcome is Outcome.FAIL
+
+
+def test_same_body_check_names_the_request_that_differs():
+    text = CASE.replace("      count: 1\n", "      count: 2\n      same: [body]\n").replace("      expect: {body: {input: hi}}\n", "      times: 2\n")
+
+    async def two(op, args, ctx):
+        async with httpx.AsyncClient() as client:
+            await client.post(ctx.endpoint.base_url + "/responses", json={"input": "hi"})
+            await client.post(ctx.endpoint.base_url + "/responses", json={"input": "hi", "attempt": 2})
+        ctx.emit({"type": "turn.completed", "response_id": "resp_1"})
+
+    result = judge(run_case(load(text), adapter=MockAdapter(two, capabilities=CAPS)), expected=EXPECTED)
+    assert result.wire.findings == (
+        'expect.wire[0].same.body: request 1 differs from request 0: {"attempt": 2, "input": "hi"} vs {"input": "hi"}',
+    )
