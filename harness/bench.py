@@ -273,7 +273,7 @@ def _peak_rss_mb() -> float:
 
 
 def _suite_seconds(*, workers: int | None, select: str = "not bench") -> float:
-    cmd = [sys.executable, "-m", "harness.cli", "run", "-k", select]
+    cmd = [sys.executable, "-P", "-m", "harness.cli", "run", "-k", select]
     if workers:
         cmd += ["-n", str(workers)]
     with tempfile.TemporaryDirectory() as tmp:

@@ -36,8 +36,9 @@ def _err(text: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # pytest runs in a fresh interpreter: this process has imported the plugin already,
-    # and pytest must import (and assertion-rewrite) it itself.
-    pytest_args = [sys.executable, "-m", "pytest", str(SUITE_MODULE), "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", "-q"]
+    # and pytest must import (and assertion-rewrite) it itself. -P keeps the current
+    # folder off sys.path, so a wireplay checkout in it never shadows the installed one.
+    pytest_args = [sys.executable, "-P", "-m", "pytest", str(SUITE_MODULE), "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", "-q"]
     for spec in args.cases or []:
         pytest_args += ["--wireplay-cases", spec]
     if args.impl:

@@ -21,7 +21,7 @@ __all__ = ["run_soak"]
 
 def _one_run(*, workers: int | None, extra: list[str], folder: Path, index: int) -> dict[str, str]:
     report = folder / f"run-{index}.json"
-    cmd = [sys.executable, "-m", "harness.cli", "run", "--report-json", str(report), *extra]
+    cmd = [sys.executable, "-P", "-m", "harness.cli", "run", "--report-json", str(report), *extra]
     if workers:
         cmd += ["-n", str(workers)]
     subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=folder, check=False)
