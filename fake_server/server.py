@@ -32,7 +32,7 @@ from fake_server.script import Exchange, HttpReply, Script
 from fake_server.transcript import Transcript
 
 
-__all__ = ["FakeServer", "LoopbackOnlyError", "abort_with_reset"]
+__all__ = ["FakeServer", "LoopbackOnlyError", "abort_with_reset", "is_loopback"]
 
 _READ_SIZE = 65536
 _QUIET_ROUNDS = 8  # loop iterations without a new record before the transcript counts as settled
@@ -52,7 +52,8 @@ def abort_with_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine."""
     if host == "localhost":
         return True
     try:
@@ -86,7 +87,7 @@ class FakeServer:
         clock: Callable[[], float] = time.monotonic,
         allow_remote: bool = False,
     ) -> None:
-        if not _is_loopback(host) and not allow_remote:
+        if not is_loopback(host) and not allow_remote:
             raise LoopbackOnlyError(
                 f"refusing to bind {host}: the fake server binds loopback only; "
                 "pass allow_remote=True (CLI: --allow-remote) to bind another address"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from fake_server.server import FakeServer
+from fake_server.server import FakeServer, is_loopback
 from harness.case.model import Case
 from harness.verdict.wire import judge_wire
 
@@ -28,7 +28,7 @@ async def serve_case(
     """Serve until ``stop`` is set, then print the transcript and the wire verdict."""
     server = FakeServer(case.script, host=host, port=port, allow_remote=allow_remote)
     await server.start()
-    if not server.host.startswith("127.") and server.host not in ("localhost", "::1"):
+    if not is_loopback(server.host):
         out(f"WARNING: serving on {server.host}, reachable beyond this machine (--allow-remote)")
     out(f"serving {case.id} at {server.origin} (base URL {server.origin}/v1); Ctrl-C to stop")
     try:
