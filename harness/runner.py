@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import re
 import time
 import traceback
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fake_server.matchers import match, render
-from fake_server.redact import redact_json
+from fake_server.redact import redact_json, redact_text
 from fake_server.server import FakeServer
 from harness.adapters.base import Adapter, Endpoint, Session
 from harness.case.model import Case
@@ -284,7 +285,16 @@ def _vocabulary_notes(run: CaseRun, *, limit: int = 10) -> list[str]:
 
 
 def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None) -> CaseResult:
-    """Both verdicts and the outcome. ``snapshot_ok`` comes from syrupy when pytest runs it."""
+    """Both verdicts and the outcome. ``snapshot_ok`` comes from syrupy when pytest runs it.
+
+    The detail is what the console and JUnit print, so it leaves here redacted: the
+    findings in it quote raw header and body values.
+    """
+    result = _judge(run, expected=expected, snapshot_ok=snapshot_ok)
+    return dataclasses.replace(result, detail=redact_text(result.detail))
+
+
+def _judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None) -> CaseResult:
     case = run.case
     if run.status == "unsupported":
         wire = WireVerdict(findings=())

@@ -39,6 +39,10 @@ server:
         status: 401
         headers: {{x-request-id: req_canary}}
         json: {{error: {{message: "Incorrect API key provided: {CANARY_KEY}", access_token: {CANARY_TOKEN}}}}}
+expect:
+  wire:
+    - of: {{kind: http}}
+      each: {{headers: {{authorization: Bearer other-key-1234567, x-api-key: wrong}}}}
 """
 
 
@@ -56,6 +60,8 @@ def test_no_artefact_of_a_full_run_contains_the_secret(tmp_path: Path):
     )
     assert proc.returncode == 1  # the leaky case fails on purpose
     assert "foundation.canary.leaky" in proc.stdout
+    # the failing header checks print readable, fingerprinted forms instead of the values
+    assert 'got "Bearer sk-…' in proc.stdout and "expect.wire[0].each" in proc.stdout
     page = subprocess.run([sys.executable, "-m", "harness.cli", "report", str(out / "report.json"), "-o", str(out / "report.html")],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert page.returncode == 0

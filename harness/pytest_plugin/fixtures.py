@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fake_server.redact import redact_text
 from harness.adapters.base import Adapter
 from harness.case.catalog import Entry
 from harness.expectations import Known, load_expectations
@@ -48,7 +49,7 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
                 "implementation": wireplay_adapter.name,
                 "outcome": Outcome.ERROR.value,
                 "duration": 0.0,
-                "detail": "\n".join(str(e) for e in entry.errors),
+                "detail": redact_text("\n".join(str(e) for e in entry.errors)),
                 "wire": {"ok": False, "findings": []},
                 "events": {"ok": False, "problems": [str(e) for e in entry.errors]},
                 "wire_log": [],

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
+from fake_server.redact import fingerprint
 from harness.adapters.mock import MockAdapter
 from harness.case.loader import parse_case_text
 from harness.runner import judge, run_case
@@ -191,7 +192,7 @@ def test_events_are_normalised_and_secrets_redacted_in_the_report():
 
     run = run_case(load(), adapter=MockAdapter(noisy, capabilities=CAPS))
     line = run.snapshot_text().splitlines()[1]
-    assert json.loads(line) == {"type": "telemetry.request", "auth": "Bearer <redacted>", "duration_ms": "<duration>",
+    assert json.loads(line) == {"type": "telemetry.request", "auth": "Bearer " + fingerprint("sk-canary-XYZ123"), "duration_ms": "<duration>",
                                 "id": "<uuid-1>", "same": "<uuid-1>", "url": "http://127.0.0.1:<port>/v1"}
     assert "sk-canary-XYZ123" not in json.dumps(judge(run, expected=None).to_json())
 
