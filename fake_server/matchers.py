@@ -2,8 +2,9 @@
 
 A case compares what the client sent with what it expected. Most values are
 literal; the few that cannot be (generated ids, timestamps, a header that must be
-missing) use one of five named matchers, written as one-key JSON objects so the
-case format stays plain JSON/YAML that any language can read:
+missing, a text a client prefixes, an array a client adds its own items to) use one
+of seven named matchers, written as one-key JSON objects so the case format stays
+plain JSON/YAML that any language can read:
 
 ``{"$any": "<json type>"}``
     any value of that JSON type: ``string``, ``number``, ``integer``, ``boolean``,
@@ -17,6 +18,11 @@ case format stays plain JSON/YAML that any language can read:
 ``{"$exact": <object>}``
     the object must have exactly these keys; by default objects match partially
     (extra keys are allowed), which keeps cases focused on what they check.
+``{"$contains": "<text>"}`` / ``{"$contains": [<expected>, ...]}``
+    a string with this substring; or an array holding items that match these, in
+    this order, other items allowed before, between and after them.
+``{"$prefix": "<text>"}``
+    a string that starts with this text.
 
 Arrays always match element by element and must have the same length. Everything
 else compares by JSON equality (``1 == 1.0``, but ``true != 1``).
@@ -33,7 +39,7 @@ from typing import Any
 
 __all__ = ["MATCHER_KEYS", "Mismatch", "check_matcher_syntax", "match", "render"]
 
-MATCHER_KEYS = frozenset({"$any", "$regex", "$absent", "$any_of", "$exact"})
+MATCHER_KEYS = frozenset({"$any", "$regex", "$absent", "$any_of", "$exact", "$contains", "$prefix"})
 _JSON_TYPES = frozenset(
     {"string", "number", "integer", "boolean", "object", "array", "null", "value"}
 )
@@ -73,6 +79,12 @@ def render(value: object) -> str:
             return f"a string matching /{arg}/"
         if key == "$any_of":
             return "one of " + ", ".join(render(a) for a in arg)
+        if key == "$contains":
+            if isinstance(arg, list):
+                return "an array containing, in order, " + ", ".join(render(a) for a in arg)
+            return f"a string containing {render(arg)}"
+        if key == "$prefix":
+            return f"a string starting with {render(arg)}"
         return f"exactly {render(arg)}"
     text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= 200 else text[:197] + "..."
@@ -160,12 +172,34 @@ def _match_matcher(expected: Mapping[str, Any], actual: object, *, path: str) ->
         if any(match(alt, actual, path=path) is None for alt in arg):
             return None
         return Mismatch(path, render(expected), render(actual))
+    if key == "$prefix":
+        if isinstance(actual, str) and actual.startswith(arg):
+            return None
+        return Mismatch(path, render(expected), render(actual))
+    if key == "$contains":
+        return _match_contains(arg, actual, path=path)
     # "$exact"
     if isinstance(arg, Mapping):
         if not isinstance(actual, Mapping):
             return Mismatch(path, "an object", render(actual))
         return _match_object(arg, actual, path=path, exact=True)
     return match(arg, actual, path=path)
+
+
+def _match_contains(arg: Any, actual: object, *, path: str) -> Mismatch | None:
+    if isinstance(arg, str):
+        if isinstance(actual, str) and arg in actual:
+            return None
+        return Mismatch(path, render({"$contains": arg}), render(actual))
+    if not isinstance(actual, list):
+        return Mismatch(path, "an array", render(actual))
+    start = 0
+    for i, want in enumerate(arg):
+        found = next((j for j in range(start, len(actual)) if match(want, actual[j]) is None), None)
+        if found is None:
+            return Mismatch(f"{path}[$contains {i}]", f"an item matching {render(want)} after the earlier ones", render(actual[start:]))
+        start = found + 1
+    return None
 
 
 def _join(path: str, key: str) -> str:
@@ -207,6 +241,14 @@ def check_matcher_syntax(value: object, *, path: str = "") -> list[str]:
                         problems += check_matcher_syntax(alt, path=f"{_join(path, '$any')}_of[{i}]")
             elif key == "$exact":
                 problems += check_matcher_syntax(arg, path=f"{_join(path, '$exact')}")
+            elif key == "$prefix" and not isinstance(arg, str):
+                problems.append(f"{_join(path, '$prefix')}: expected a string, got {arg!r}")
+            elif key == "$contains":
+                if isinstance(arg, list) and arg:
+                    for i, item in enumerate(arg):
+                        problems += check_matcher_syntax(item, path=f"{_join(path, '$contains')}[{i}]")
+                elif not isinstance(arg, str):
+                    problems.append(f"{_join(path, '$contains')}: expected a string or a non-empty list, got {arg!r}")
             return problems
         for k, v in value.items():
             problems += check_matcher_syntax(v, path=_join(path, str(k)))

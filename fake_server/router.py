@@ -14,6 +14,7 @@ from typing import Any
 
 from fake_server.matchers import match
 from fake_server.script import Exchange, Script
+from fake_server.transcript import Finding
 
 
 __all__ = ["RequestHead", "Router"]
@@ -42,7 +43,7 @@ class Router:
     script: Script
     uses: dict[int, int] = field(default_factory=dict)
 
-    def route(self, head: RequestHead) -> tuple[Exchange | None, list[str]]:
+    def route(self, head: RequestHead) -> tuple[Exchange | None, list[Finding]]:
         """Return the exchange for this request (or None) and any ordering findings."""
         kind = "websocket" if head.websocket else "http"
         target = head.as_route_target()
@@ -56,7 +57,7 @@ class Router:
             return ex, self._order_findings(ex, head)
         return None, []
 
-    def _order_findings(self, chosen: Exchange, head: RequestHead) -> list[str]:
+    def _order_findings(self, chosen: Exchange, head: RequestHead) -> list[Finding]:
         if not self.script.ordered:
             return []
         late = [
@@ -65,18 +66,18 @@ class Router:
             if self.uses.get(ex.index, 0) < ex.times.min
         ]
         return [
-            f"{chosen.label}: {head.method} {head.path} arrived before {ex.label} "
-            f"had its {ex.times.min} expected request(s) (script is ordered)"
+            Finding(
+                f"{chosen.label}: {head.method} {head.path} arrived before {ex.label} "
+                f"had its {ex.times.min} expected request(s) (script is ordered)",
+                ex.layer,
+            )
             for ex in late
         ]
 
-    def unmet(self) -> list[str]:
+    def unmet(self) -> list[Finding]:
         """Findings for exchanges used fewer times than their minimum."""
-        out = []
-        for ex in self.script.exchanges:
-            used = self.uses.get(ex.index, 0)
-            if used < ex.times.min:
-                out.append(
-                    f"{ex.label}: expected {ex.times.describe()} request(s), got {used}"
-                )
-        return out
+        return [
+            Finding(f"{ex.label}: expected {ex.times.describe()} request(s), got {self.uses.get(ex.index, 0)}", ex.layer)
+            for ex in self.script.exchanges
+            if self.uses.get(ex.index, 0) < ex.times.min
+        ]

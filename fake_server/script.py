@@ -6,6 +6,11 @@ to it (method/path), what is asserted about them (``expect``: checked, never use
 for routing, so a wrong header is reported while the client still gets its scripted
 answer) and what the server does, including the faults it injects.
 
+Every assertion carries a ``layer``: an opaque tag (the harness uses ``protocol`` and
+``codex``) that the server copies onto each finding, so the verdict can judge each
+layer on its own. A step or an ``expect`` block without one takes its exchange's, an
+exchange without one the script's.
+
 These are frozen models built from already-validated mappings (the case loader
 validates against ``schemas/case.schema.json`` first), so the builders here only
 convert; they do not re-check.
@@ -127,6 +132,7 @@ class WsStep:
     path: str = ""
     malformed: bool = False
     data: bytes = b""  # a ``send`` step's JSON text, encoded once when the script is built
+    layer: str = "protocol"  # of an expect / expect_close / expect_eof step
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +154,8 @@ class Exchange:
     compression: bool = False
     pace: float = 0.0
     path: str = ""
+    layer: str = "protocol"  # of the exchange's own findings: times, order, extra messages
+    expect_layer: str = "protocol"  # of the ``expect`` block
 
     @property
     def label(self) -> str:
@@ -164,11 +172,12 @@ class Script:
     exchanges: tuple[Exchange, ...]
     ordered: bool = True
     expect_timeout: float = 5.0
+    layer: str = "protocol"  # of findings that belong to no exchange (an unmatched request)
 
 
 # Step keys that modify a step rather than name it. ``malformed`` marks a frame the
 # case sends on purpose in a shape no schema accepts (the wire-schema test skips it).
-_MODIFIERS = frozenset({"repeat", "timeout", "malformed"})
+_MODIFIERS = frozenset({"repeat", "timeout", "malformed", "layer"})
 
 
 def text_bytes(text: str) -> bytes:
@@ -218,7 +227,7 @@ def _reply(raw: Mapping[str, Any], *, path: str) -> HttpReply:
     )
 
 
-def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[WsStep, ...]:
+def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str, layer: str) -> tuple[WsStep, ...]:
     steps = []
     for i, step in enumerate(raw):
         repeat = int(step.get("repeat", 1))
@@ -235,6 +244,7 @@ def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str) -> tuple[WsStep, .
                 timeout=None if timeout is None else float(timeout),
                 path=f"{path}[{i}]",
                 malformed=bool(step.get("malformed")),
+                layer=str(step.get("layer", layer)),
                 data=(
                     json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
                     if op == "send"
@@ -254,14 +264,18 @@ def times_from(raw: Any) -> Times:
     return Times(min=int(raw.get("min", 0)), max=raw.get("max"))
 
 
-def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server") -> Script:
-    """Build a Script from the validated ``server`` section of a case."""
+def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: str = "protocol") -> Script:
+    """Build a Script from the validated ``server`` section of a case (``layer``: the case's)."""
     exchanges = []
     for i, ex in enumerate(raw.get("exchanges", [])):
         where = f"{path}.exchanges[{i}]"
+        ex_layer = str(ex.get("layer", layer))
+        expect = dict(ex.get("expect", {}))
         common = {
             "index": i,
-            "expect": ex.get("expect", {}),
+            "expect": {k: v for k, v in expect.items() if k != "layer"},
+            "layer": ex_layer,
+            "expect_layer": str(expect.get("layer", ex_layer)),
             "times": times_from(ex.get("times")),
             "name": ex.get("name", ""),
             "path": where,
@@ -283,7 +297,7 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server") -> Scri
                     reply=_reply(ex["reject"], path=f"{where}.reject") if "reject" in ex else None,
                     accept_headers=_headers(ex.get("accept", {}).get("headers")),
                     accept_delay=float(ex.get("accept", {}).get("delay", 0.0)),
-                    script=_ws_steps(ex.get("script", []), path=f"{where}.script"),
+                    script=_ws_steps(ex.get("script", []), path=f"{where}.script", layer=ex_layer),
                     on_close=ex.get("on_close", "answer"),
                     extra_messages=ex.get("extra_messages", "fail"),
                     compression=ex.get("compression", "none") == "deflate",
@@ -295,4 +309,5 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server") -> Scri
         exchanges=tuple(exchanges),
         ordered=bool(raw.get("ordered", True)),
         expect_timeout=float(raw.get("expect_timeout", 5.0)),
+        layer=layer,
     )

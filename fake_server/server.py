@@ -29,7 +29,7 @@ import h11
 from fake_server.matchers import match
 from fake_server.router import RequestHead, Router
 from fake_server.script import Exchange, HttpReply, Script
-from fake_server.transcript import Transcript
+from fake_server.transcript import Finding, Transcript
 
 
 __all__ = ["FakeServer", "LoopbackOnlyError", "abort_with_reset", "is_loopback"]
@@ -165,7 +165,7 @@ class FakeServer:
             quiet = quiet + 1 if len(self.transcript.records) == seen and not self._busy else 0
             seen = len(self.transcript.records)
 
-    def findings(self) -> list[str]:
+    def findings(self) -> list[Finding]:
         """Everything the client did against the script, as wire failures."""
         return [*self.transcript.findings(), *self.router.unmet()]
 
@@ -186,11 +186,11 @@ class FakeServer:
             # Top of this connection's task: ending quietly is the point of cancelling it.
             self.transcript.add("disconnect", conn=conn, by="server", reason="case ended")
         except h11.RemoteProtocolError as exc:
-            self.transcript.add("finding", conn=conn, message=f"client sent invalid HTTP: {exc}")
+            self.transcript.finding(f"client sent invalid HTTP: {exc}", layer=self.script.layer, conn=conn)
         except h11.LocalProtocolError as exc:
             # The case asked for something HTTP cannot carry (e.g. a header value with
             # surrounding spaces): say so instead of silently dropping the connection.
-            self.transcript.add("finding", conn=conn, message=f"the case's scripted reply is not valid HTTP/1.1: {exc}")
+            self.transcript.finding(f"the case's scripted reply is not valid HTTP/1.1: {exc}", layer=self.script.layer, conn=conn)
         finally:
             self.set_busy(conn, busy=False)
             self._writers.discard(writer)
@@ -243,11 +243,11 @@ class FakeServer:
                 websocket=head.websocket,
             )
             exchange, order_findings = self.router.route(head)
-            for message in order_findings:
-                self.transcript.add("finding", conn=conn_id, message=message)
+            for found in order_findings:
+                self.transcript.finding(found.message, layer=found.layer, conn=conn_id)
             if exchange is None:
                 message = f"no scripted exchange matches {'websocket ' if head.websocket else ''}{head.method} {event.target.decode('latin-1')} (answered 404)"
-                self.transcript.add("finding", conn=conn_id, message=message)
+                self.transcript.finding(message, layer=self.script.layer, conn=conn_id)
                 await self._send_reply(conn_id, conn, writer, HttpReply(
                     status=404,
                     headers=(("content-type", "application/json"),),
@@ -299,11 +299,7 @@ class FakeServer:
                 continue
             found = match(expected[part], actual[part], path=part)
             if found:
-                self.transcript.add(
-                    "finding",
-                    conn=conn_id,
-                    message=f"{exchange.path}.expect.{found}",
-                )
+                self.transcript.finding(f"{exchange.path}.expect.{found}", layer=exchange.expect_layer, conn=conn_id)
 
     async def _send_reply(self, conn_id: int, conn: h11.Connection, writer: asyncio.StreamWriter, reply: HttpReply) -> bool:
         """Write a reply; return whether the connection may serve another request."""

@@ -14,7 +14,7 @@ from typing import Any
 from fake_server.redact import redact_header, redact_json, redact_text
 
 
-__all__ = ["Record", "Transcript"]
+__all__ = ["Finding", "Record", "Transcript"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,14 @@ class Record:
     conn: int
     kind: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A wire failure the server detected, tagged with the layer of the assertion it breaks."""
+
+    message: str
+    layer: str
 
 
 def _redact_record_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +73,13 @@ class Transcript:
     def of_kind(self, *kinds: str) -> list[Record]:
         return [r for r in self.records if r.kind in kinds]
 
-    def findings(self) -> list[str]:
+    def finding(self, message: str, *, layer: str, conn: int = 0) -> None:
+        """Record a wire failure of an assertion in ``layer``."""
+        self.add("finding", conn=conn, message=message, layer=layer)
+
+    def findings(self) -> list[Finding]:
         """Wire failures the server detected while serving (mismatches, unmatched requests)."""
-        return [redact_text(r.data["message"]) for r in self.records if r.kind == "finding"]
+        return [Finding(r.data["message"], r.data["layer"]) for r in self.records if r.kind == "finding"]
 
     def to_json(self) -> list[dict[str, Any]]:
         """The redacted wire log, safe to write to reports."""

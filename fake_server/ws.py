@@ -54,8 +54,9 @@ class _Conn:
         self._unyielded = 0
         self._fragment_opcode: Opcode | None = None
 
-    def finding(self, message: str) -> None:
-        self.t.add("finding", conn=self.conn_id, message=message)
+    def finding(self, message: str, *, layer: str | None = None) -> None:
+        """A wire failure: of ``layer`` (a step's), else of the exchange itself."""
+        self.t.finding(message, layer=layer or self.exchange.layer, conn=self.conn_id)
 
     def flush(self) -> None:
         data = self.protocol.data_to_send()
@@ -168,7 +169,7 @@ class _Conn:
         for later in steps:
             if later.op in ("expect", "expect_close", "expect_eof"):
                 wanted = {"expect_close": "a close frame", "expect_eof": "the client to drop TCP"}.get(later.op) or render(later.payload)
-                self.finding(f"{later.path}: not reached, {why} (expected {wanted})")
+                self.finding(f"{later.path}: not reached, {why} (expected {wanted})", layer=later.layer)
 
     async def run_step(self, step: WsStep) -> bool:
         """Run one step; False ends the script (connection gone or a fault that ends it)."""
@@ -250,24 +251,24 @@ class _Conn:
     async def _expect(self, step: WsStep, timeout: float) -> bool:
         msg = await self.next_message(timeout)
         if msg is None:
-            self.finding(f"{step.path}: no client message within {timeout:g}s (expected {render(step.payload)})")
+            self.finding(layer=step.layer, message=f"{step.path}: no client message within {timeout:g}s (expected {render(step.payload)})")
             return False
         kind, value = msg
         if kind in ("close", "eof"):
             what = "sent a close frame" if kind == "close" else "closed the connection"
-            self.finding(f"{step.path}: client {what} instead of a message matching {render(step.payload)}")
+            self.finding(layer=step.layer, message=f"{step.path}: client {what} instead of a message matching {render(step.payload)}")
             return False
         if kind == "binary":
-            self.finding(f"{step.path}: client sent a binary frame, expected {render(step.payload)}")
+            self.finding(layer=step.layer, message=f"{step.path}: client sent a binary frame, expected {render(step.payload)}")
             return True
         text, parsed = value
         if parsed is None and text.strip() not in ("null",):
-            self.finding(f"{step.path}: client sent invalid JSON {text[:120]!r}")
+            self.finding(layer=step.layer, message=f"{step.path}: client sent invalid JSON {text[:120]!r}")
             return True
         found = match(step.payload, parsed, path="")
         if found:
             where = f".expect.{found.path}" if found.path else ".expect"
-            self.finding(f"{step.path}{where}: expected {found.expected}, got {found.actual}")
+            self.finding(layer=step.layer, message=f"{step.path}{where}: expected {found.expected}, got {found.actual}")
         return True
 
     async def _expect_close(self, step: WsStep, timeout: float) -> bool:
@@ -276,16 +277,16 @@ class _Conn:
         while True:
             msg = await self.next_message(max(0.0, deadline - loop.time()))
             if msg is None:
-                self.finding(f"{step.path}: client did not close within {timeout:g}s")
+                self.finding(layer=step.layer, message=f"{step.path}: client did not close within {timeout:g}s")
                 return False
             kind, value = msg
             if kind == "close":
                 want = step.payload or {}
                 if "code" in want and match(want["code"], value[0]) is not None:
-                    self.finding(f"{step.path}.code: expected {render(want['code'])}, got {value[0]}")
+                    self.finding(layer=step.layer, message=f"{step.path}.code: expected {render(want['code'])}, got {value[0]}")
                 return True
             if kind == "eof":
-                self.finding(f"{step.path}: client closed TCP without a close frame")
+                self.finding(layer=step.layer, message=f"{step.path}: client closed TCP without a close frame")
                 return False
             self._extra(kind, value, where=step.path)
 
@@ -295,13 +296,13 @@ class _Conn:
         while True:
             msg = await self.next_message(max(0.0, deadline - loop.time()))
             if msg is None:
-                self.finding(f"{step.path}: client did not end the connection within {timeout:g}s")
+                self.finding(layer=step.layer, message=f"{step.path}: client did not end the connection within {timeout:g}s")
                 return False
             kind, value = msg
             if kind == "eof":
                 return False  # the connection is gone: nothing after this step can run
             if kind == "close":
-                self.finding(f"{step.path}: client sent a close frame (code {value[0]}), expected it to drop TCP without one")
+                self.finding(layer=step.layer, message=f"{step.path}: client sent a close frame (code {value[0]}), expected it to drop TCP without one")
                 return False
             self._extra(kind, value, where=step.path)
 

@@ -55,6 +55,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--junitxml", args.junitxml]
     if args.snapshot_update:
         pytest_args += ["--snapshot-update"]
+    if args.snapshots:
+        pytest_args += ["--wireplay-snapshots"]
+    if args.snapshot_dir:
+        pytest_args += ["--wireplay-snapshot-dir", args.snapshot_dir]
     pytest_args += list(args.pytest_args or [])
     return subprocess.call(pytest_args)
 
@@ -163,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report-json", default=None, metavar="FILE", help="write the JSON report")
     run.add_argument("--junitxml", default=None, metavar="FILE", help="write JUnit XML")
     run.add_argument("--snapshot-update", action="store_true", help="rewrite event snapshots (review them!)")
+    run.add_argument("--snapshots", action="store_true", help="lock this implementation's own event logs in snapshots too (the reference's always are)")
+    run.add_argument("--snapshot-dir", default=None, metavar="DIR", help="keep snapshots under DIR/<implementation>/<area>/ instead of beside the cases")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
     run.set_defaults(func=_cmd_run)
 

@@ -33,7 +33,8 @@ async def _stdin_reader() -> asyncio.StreamReader:
 
 async def serve_driver(adapter: Adapter) -> int:
     """Say hello, then serve start / command / end until stdin closes."""
-    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities)})
+    layers = sorted(getattr(adapter, "layers", ("protocol", "codex")))
+    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities), "layers": layers})
     reader = await _stdin_reader()
     session: Session | None = None
     try:

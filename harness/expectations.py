@@ -8,9 +8,13 @@ and why::
     expectations:
       responses.sse.reroute.header-warning:
         outcome: FAIL
-        why: reports the reroute as two error items, not a warning event
+        class: revision
+        why: "0.169.0 warns with its later text (codex-rs core/src/client.rs at rust-v0.169.0)"
 
-A case that ends with its known outcome is reported as an expected failure (xfail)
+``class`` says why the outcome is not PASS: ``revision`` (the client is a later revision
+than the case models), ``adapter`` (the adapter cannot drive or observe it yet) or
+``deviation`` (the evidence shows the client is wrong). ``why`` is one line that cites
+the evidence. A case that ends with its known outcome is reported as an expected failure (xfail)
 with that reason; one that now does better is reported as an unexpected pass, so the
 file gets updated instead of hiding a fixed gap.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -27,15 +32,27 @@ from harness.errors import CaseError
 from harness.verdict.outcome import Outcome
 
 
-__all__ = ["Known", "load_expectations"]
+__all__ = ["Known", "KnownClass", "load_expectations"]
+
+
+class KnownClass(StrEnum):
+    """Why a known outcome is not PASS."""
+
+    REVISION = "revision"  # the client is a later revision than the case models
+    ADAPTER = "adapter"  # the adapter cannot drive or observe it yet
+    DEVIATION = "deviation"  # the evidence shows the client is wrong
 
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """A known outcome and its one-line reason."""
+    """A known outcome, its class and its one-line reason."""
 
     outcome: Outcome
+    cls: KnownClass
     why: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"outcome": self.outcome.value, "class": self.cls.value, "why": self.why}
 
 
 def load_expectations(paths: list[Path]) -> Mapping[str, Known]:
@@ -51,11 +68,15 @@ def load_expectations(paths: list[Path]) -> Mapping[str, Known]:
             raise CaseError(file=path, line=None, field="expectations", message="expected a mapping of case id → {outcome, why}")
         for case_id, entry in entries.items():
             field = f"expectations.{case_id}"
-            if not isinstance(entry, dict) or "outcome" not in entry or not entry.get("why"):
-                raise CaseError(file=path, line=None, field=field, message="expected {outcome: FAIL|TIMEOUT|ERROR|NON-STRICT|UNSUPPORTED, why: <one line>}")
+            if not isinstance(entry, dict) or "outcome" not in entry or not entry.get("why") or "class" not in entry:
+                raise CaseError(file=path, line=None, field=field, message="expected {outcome: FAIL|TIMEOUT|ERROR|NON-STRICT|UNSUPPORTED, class: revision|adapter|deviation, why: <one line citing the evidence>}")
             try:
                 outcome = Outcome(entry["outcome"])
             except ValueError:
                 raise CaseError(file=path, line=None, field=f"{field}.outcome", message=f"unknown outcome {entry['outcome']!r}; expected one of {', '.join(o.value for o in Outcome)}") from None
-            known[str(case_id)] = Known(outcome=outcome, why=str(entry["why"]))
+            try:
+                cls = KnownClass(entry["class"])
+            except ValueError:
+                raise CaseError(file=path, line=None, field=f"{field}.class", message=f"unknown class {entry['class']!r}; expected one of {', '.join(c.value for c in KnownClass)}") from None
+            known[str(case_id)] = Known(outcome=outcome, cls=cls, why=str(entry["why"]))
     return known

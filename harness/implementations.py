@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.adapters.base import Adapter, Emit, Endpoint
 from harness.errors import WireplayError
+from harness.layer import ALL_LAYERS
 
 
 __all__ = ["IMPLEMENTATIONS", "ImplementationUnavailable", "UnavailableAdapter", "adapter_for"]
@@ -36,6 +37,7 @@ class UnavailableAdapter:
 
     version = ""
     capabilities: frozenset[str] = frozenset()
+    layers = ALL_LAYERS
 
     def __init__(self, *, name: str, reason: str) -> None:
         self.name = name

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import re
 import time
 import traceback
@@ -23,19 +24,47 @@ from fake_server.matchers import match, render
 from fake_server.redact import redact_json, redact_text
 from fake_server.server import FakeServer
 from harness.adapters.base import Adapter, Endpoint, Session
-from harness.case.model import Case
-from harness.verdict.events import EventScope, EventsVerdict, judge_events
+from harness.case.model import Case, ClientStep
+from harness.layer import ALL_LAYERS, Layer
+from harness.verdict.events import (
+    EventScope,
+    assertion_types,
+    event_types,
+    judge_events,
+    report_problems,
+)
+from harness.verdict.finding import Finding, Plane
 from harness.verdict.normalise import normalise_events, snapshot_text
-from harness.verdict.outcome import Outcome
-from harness.verdict.wire import WireVerdict, judge_wire
+from harness.verdict.outcome import Outcome, worst
+from harness.verdict.wire import judge_wire, wire_layers
 
 
-__all__ = ["CaseResult", "CaseRun", "judge", "run_case", "run_case_async"]
+__all__ = ["CaseResult", "CaseRun", "adapter_layers", "adapter_scope", "judge", "judged_layers", "run_case", "run_case_async"]
 
 _SETTLE = 1.0
 _WAIT_MARGIN = 0.25
 _TEARDOWN = 3.0
 _TRACE_TAIL = 40
+_EVENTS_SHOWN = 30
+
+
+def adapter_layers(adapter: Adapter) -> frozenset[Layer]:
+    """The layers an implementation claims (both, unless it declares fewer)."""
+    return frozenset(getattr(adapter, "layers", ALL_LAYERS))
+
+
+def adapter_scope(adapter: Adapter) -> EventScope:
+    """The event types an implementation declares it reports."""
+    return EventScope(
+        unreported=frozenset(getattr(adapter, "unreported_events", frozenset())),
+        reported=frozenset(getattr(adapter, "reported_events", frozenset())),
+    )
+
+
+def judged_layers(case: Case, *, layers: frozenset[Layer], scope: EventScope) -> frozenset[Layer]:
+    """The claimed layers in which ``case`` asserts something this implementation can show."""
+    events = {a.layer for a in case.events if all(scope.keeps(t) for t in assertion_types(a))}
+    return layers & (wire_layers(case, scope=scope) | events)
 
 
 @dataclass(slots=True)
@@ -47,49 +76,66 @@ class CaseRun:
     status: str = "completed"  # completed | timeout | error | unsupported
     error: str = ""
     events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    step_failures: list[str] = field(default_factory=list)
+    step_failures: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     event_problems: list[str] = field(default_factory=list)
-    server_findings: list[str] = field(default_factory=list)
+    server_findings: list[Any] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)
     wire_log: list[dict[str, Any]] = field(default_factory=list)
     missing: frozenset[str] = frozenset()
+    layers: frozenset[Layer] = ALL_LAYERS
     scope: EventScope = field(default_factory=EventScope)
+    running_step: str = ""
     duration: float = 0.0
 
     def snapshot_text(self) -> str:
         return snapshot_text(normalise_events(e for _, e in self.events))
 
+    def timed_events(self) -> list[dict[str, Any]]:
+        """The normalised events, each with ``t_ms``: its time since the case started."""
+        return [{"t_ms": round(t * 1000, 1), **e} for (t, _), e in zip(self.events, normalise_events(e for _, e in self.events), strict=True)]
+
 
 @dataclass(frozen=True, slots=True)
 class CaseResult:
-    """A judged case: outcome, both verdicts, and what a report needs."""
+    """A judged case: the outcome overall and per layer, the findings, what a report needs."""
 
     case_id: str
     implementation: str
     outcome: Outcome
-    wire: WireVerdict
-    events: EventsVerdict
+    layers: dict[Layer, Outcome | None]
+    findings: tuple[Finding, ...]
     duration: float
     detail: str
     wire_log: tuple[dict[str, Any], ...]
+    title: str = ""
+    non_strict: tuple[tuple[Layer, str], ...] = ()
+    not_judged: tuple[str, ...] = ()
+    events: tuple[dict[str, Any], ...] = ()
+
+    def of_plane(self, plane: Plane) -> list[Finding]:
+        return [f for f in self.findings if f.plane is plane]
 
     def to_json(self) -> dict[str, Any]:
         """The report record; every string is redacted on the way out."""
+        wire = self.of_plane(Plane.WIRE)
+        events = self.of_plane(Plane.EVENTS)
         return redact_json({
             "id": self.case_id,
+            "title": self.title,
             "implementation": self.implementation,
             "outcome": self.outcome.value,
+            "layers": {layer.value: (o.value if o is not None else None) for layer, o in sorted(self.layers.items())},
             "duration": round(self.duration, 4),
             "detail": self.detail,
-            "wire": {"ok": self.wire.ok, "findings": list(self.wire.findings)},
+            "wire": {"ok": not wire, "findings": [f.to_json() for f in wire]},
             "events": {
-                "ok": self.events.ok,
-                "non_strict": self.events.non_strict,
-                "problems": list(self.events.problems),
-                "expected": self.events.expected,
-                "received": self.events.actual,
-                "diff": self.events.diff,
+                "ok": not events,
+                "findings": [f.to_json() for f in events],
+                "non_strict": [{"layer": layer.value, "why": why} for layer, why in self.non_strict],
+                "received": list(self.events),
             },
+            "not_judged": list(self.not_judged),
             "wire_log": list(self.wire_log),
         })
 
@@ -150,7 +196,7 @@ class _Events:
 
     def emit(self, event: dict[str, Any]) -> None:
         if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
-            self.run.event_problems.append(f"the implementation reported a non-event (needs a string 'type'): {event!r:.200}")
+            self.run.event_problems.append(f"the implementation reported a non-event (needs a string 'type'): {redact_text(repr(event))[:200]}")
             return
         self.run.events.append((self.now(), dict(event)))
         self.arrived.set()
@@ -173,22 +219,38 @@ class _Events:
                 return False
 
 
-async def _drive(case: Case, session: Session, events: _Events, *, deadline: float) -> None:
+async def _wait(step: ClientStep, events: _Events, *, deadline: float) -> bool:
+    """Run a ``wait``; False stops the case (a failed wait in a layer that is judged)."""
+    run = events.run
     loop = asyncio.get_running_loop()
+    # A wait never outlives the case: it ends a little before the case bound, so a
+    # missing event is reported as that, not as a TIMEOUT of the whole case.
+    timeout = min(float(step.args.get("timeout", 5.0)), max(0.05, deadline - loop.time() - _WAIT_MARGIN))
+    if await events.wait_for(step.args["event"], timeout=timeout):
+        return True
+    wanted = render(step.args["event"])
+    unreported = sorted(t for t in event_types(step.args["event"]) if not run.scope.keeps(t))
+    if unreported:
+        run.notes.append(f"{step.path}.wait [{step.layer}]: not judged, {run.implementation} does not report {', '.join(unreported)}; the case went on")
+        return True
+    if step.layer not in run.layers:
+        run.notes.append(f"{step.path}.wait [{step.layer}]: no event matching {wanted} within {timeout:g}s; not judged for {run.implementation}, the case went on")
+        return True
+    run.step_failures.append(Finding(Plane.EVENTS, step.layer, f"{step.path}.wait: no event matching {wanted} within {timeout:g}s"))
+    return False
+
+
+async def _drive(case: Case, session: Session, events: _Events, *, deadline: float) -> None:
     for step in case.steps:
+        events.run.running_step = f"{step.path} ({step.op})"
         if step.op == "sleep":
             await asyncio.sleep(float(step.args["seconds"]))
         elif step.op == "wait":
-            # A wait never outlives the case: it ends a little before the case bound, so a
-            # missing event is reported as that, not as a TIMEOUT of the whole case.
-            timeout = min(float(step.args.get("timeout", 5.0)), max(0.05, deadline - loop.time() - _WAIT_MARGIN))
-            if not await events.wait_for(step.args["event"], timeout=timeout):
-                events.run.step_failures.append(
-                    f"{step.path}.wait: no event matching {render(step.args['event'])} within {timeout:g}s"
-                )
+            if not await _wait(step, events, deadline=deadline):
                 return
         else:
             await session.handle(step.op, copy.deepcopy(dict(step.args)))
+    events.run.running_step = ""
 
 
 def _tail(text: str) -> str:
@@ -205,15 +267,17 @@ async def run_case_async(
     ca_file: str | None = None,
 ) -> CaseRun:
     """Run ``case`` against ``adapter``; never raises for anything the implementation does."""
-    scope = EventScope(
-        unreported=frozenset(getattr(adapter, "unreported_events", frozenset())),
-        reported=frozenset(getattr(adapter, "reported_events", frozenset())),
-    )
-    run = CaseRun(case=case, implementation=adapter.name, scope=scope)
+    layers, scope = adapter_layers(adapter), adapter_scope(adapter)
+    run = CaseRun(case=case, implementation=adapter.name, scope=scope, layers=layers)
     missing = case.requires - adapter.capabilities
     if missing or getattr(adapter, "reason", None):
         run.status, run.missing = "unsupported", frozenset(missing)
         run.error = getattr(adapter, "reason", "") or ""
+        return run
+    if not judged_layers(case, layers=layers, scope=scope):
+        run.status = "unsupported"
+        claimed = ", ".join(sorted(layers))
+        run.error = f"nothing left to judge: {case.id} asserts nothing in the layers {adapter.name} claims ({claimed}) that it can report"
         return run
     started = time.monotonic()
     bundle: Callable[[str], Any] | None = None
@@ -236,7 +300,8 @@ async def run_case_async(
             await _drive(case, session, events, deadline=asyncio.get_running_loop().time() + bound)
     except TimeoutError:
         run.status = "timeout"
-        run.error = f"the case did not finish within its bound of {bound:g}s"
+        step = f" while running {run.running_step}" if run.running_step else ""
+        run.error = f"the case did not finish within its bound of {bound:g}s{step}"
     except Exception:
         run.status = "error"
         run.error = _tail(traceback.format_exc())
@@ -284,40 +349,66 @@ def _vocabulary_notes(run: CaseRun, *, limit: int = 10) -> list[str]:
     return notes[:limit]
 
 
-def judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None = None) -> CaseResult:
-    """Both verdicts and the outcome. ``snapshot_ok`` comes from syrupy when pytest runs it.
+def judge(run: CaseRun) -> CaseResult:
+    """Both planes, judged per layer, and the outcome.
 
     The detail is what the console and JUnit print, so it leaves here redacted: the
     findings in it quote raw header and body values.
     """
-    result = _judge(run, expected=expected, snapshot_ok=snapshot_ok)
+    result = _judge(run)
     return dataclasses.replace(result, detail=redact_text(result.detail))
 
 
-def _judge(run: CaseRun, *, expected: str | None, snapshot_ok: bool | None) -> CaseResult:
+def _events_shown(run: CaseRun) -> str:
+    timed = run.timed_events()
+    lines = [f"  {e['t_ms']:>8.1f} ms  {json.dumps({k: v for k, v in e.items() if k != 't_ms'}, ensure_ascii=False)[:240]}" for e in timed[-_EVENTS_SHOWN:]]
+    more = f" (the last {_EVENTS_SHOWN} of {len(timed)})" if len(timed) > _EVENTS_SHOWN else ""
+    return f"events received{more}:\n" + ("\n".join(lines) if lines else "  none")
+
+
+def _judge(run: CaseRun) -> CaseResult:
     case = run.case
     if run.status == "unsupported":
-        wire = WireVerdict(findings=())
-        ev = EventsVerdict(ok=True, actual="", expected=expected)
         detail = run.error or "missing capabilities: " + ", ".join(sorted(run.missing))
-        return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, wire, ev, 0.0, detail, ())
-    wire = judge_wire(case, records=run.records, server_findings=run.server_findings, events=run.events)
-    actual = run.snapshot_text()
-    ev = judge_events(case, actual=actual, expected=expected, snapshot_ok=snapshot_ok, problems=[*run.step_failures, *run.event_problems], scope=run.scope)
-    if run.status == "error":
-        outcome, detail = Outcome.ERROR, run.error
-    elif run.status == "timeout":
-        outcome, detail = Outcome.TIMEOUT, run.error
-    elif not wire.ok or not ev.ok:
-        outcome = Outcome.FAIL
-        parts = [f"wire: {f}" for f in wire.findings] + [f"events: {p}" for p in ev.problems]
-        if not ev.ok and not ev.problems:
-            parts.append("events: the reported events differ from the snapshot\n" + ev.diff)
-        if not ev.ok:
+        return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, dict.fromkeys(ALL_LAYERS), (), 0.0, detail, (), title=case.title)
+    judged = set(judged_layers(case, layers=run.layers, scope=run.scope))
+    wire = judge_wire(case, records=run.records, server_findings=run.server_findings, events=run.events, layers=run.layers, scope=run.scope, implementation=run.implementation)
+    events = judge_events(case, events=run.events, records=run.records, layers=run.layers, scope=run.scope, implementation=run.implementation)
+    judged |= events.judged | {f.layer for f in run.step_failures if f.layer is not None}
+    problems = [Finding(Plane.EVENTS, None, p) for p in run.event_problems] + report_problems(run.events, bound=case.timeout)
+    findings = (*wire.findings, *run.step_failures, *events.findings, *problems)
+    not_judged = (*run.notes, *wire.not_judged, *events.not_judged)
+    layers: dict[Layer, Outcome | None] = {}
+    for layer in ALL_LAYERS:
+        if layer not in judged:
+            layers[layer] = None
+        elif run.status == "error":
+            layers[layer] = Outcome.ERROR
+        elif run.status == "timeout":
+            layers[layer] = Outcome.TIMEOUT
+        elif any(f.layer in (layer, None) for f in findings):
+            layers[layer] = Outcome.FAIL
+        elif any(ns_layer is layer for ns_layer, _ in events.non_strict):
+            layers[layer] = Outcome.NON_STRICT
+        else:
+            layers[layer] = Outcome.PASS
+    outcomes = [o for o in layers.values() if o is not None]
+    if not outcomes:
+        detail = f"nothing left to judge: every assertion of {case.id} is about what {run.implementation} does not report\n" + "\n".join(not_judged)
+        return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, layers, (), run.duration, detail, tuple(run.wire_log), title=case.title, not_judged=not_judged, events=tuple(run.timed_events()))
+    outcome = worst(outcomes)
+    parts: list[str] = []
+    if run.status in ("error", "timeout"):
+        parts.append(run.error)
+    if outcome in (Outcome.FAIL, Outcome.TIMEOUT, Outcome.ERROR):
+        parts += [str(f) for f in findings]
+        if any(f.plane is Plane.EVENTS for f in findings):
             parts += [f"events: {p}" for p in _vocabulary_notes(run)]
-        detail = "\n".join(parts)
-    elif ev.non_strict:
-        outcome, detail = Outcome.NON_STRICT, f"allowed alternative: {ev.non_strict}"
-    else:
-        outcome, detail = Outcome.PASS, ""
-    return CaseResult(case.id, run.implementation, outcome, wire, ev, run.duration, detail, tuple(run.wire_log))
+        parts.append(_events_shown(run))
+    elif outcome is Outcome.NON_STRICT:
+        parts += [f"allowed alternative [{layer}]: {why}" for layer, why in events.non_strict]
+    detail = "\n".join(p for p in parts if p)
+    return CaseResult(
+        case.id, run.implementation, outcome, layers, findings, run.duration, detail, tuple(run.wire_log),
+        title=case.title, non_strict=events.non_strict, not_judged=not_judged, events=tuple(run.timed_events()),
+    )

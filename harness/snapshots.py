@@ -1,8 +1,10 @@
 """Syrupy extension: one readable JSONL file per case, stored beside the case.
 
-``cases/<area>/__snapshots__/<case-id>.jsonl`` holds the normalised events the
-implementation reported, one per line, so a reviewer reads a snapshot like a log
-and ``--snapshot-update`` rewrites exactly one small file per case.
+``cases/<area>/__snapshots__/<implementation>/<case-id>.jsonl`` holds the normalised
+events one implementation reported, one per line, so a reviewer reads a snapshot like a
+log and ``--snapshot-update`` rewrites exactly one small file per case. A snapshot locks
+that implementation's own event log against regressions; the conformance verdict never
+reads it (it comes from the case's assertions).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
     from harness.case.model import Case
 
-__all__ = ["CaseSnapshotExtension", "case_of_item"]
+__all__ = ["CaseSnapshotExtension", "case_of_item", "snapshot_file"]
 
 
 def case_of_item(item: Any) -> Case | None:
@@ -27,6 +29,17 @@ def case_of_item(item: Any) -> Case | None:
     callspec = getattr(item, "callspec", None)
     entry = callspec.params.get("wireplay_entry") if callspec is not None else None
     return entry.case if entry is not None else None
+
+
+def snapshot_file(item: Any) -> Path | None:
+    """The snapshot file a suite item asserts: its case's, for this session's implementation."""
+    from harness.pytest_plugin.state import STATE
+
+    case = case_of_item(item)
+    state = item.config.stash.get(STATE, None) if case is not None else None
+    if case is None or state is None or state.snapshot_impl is None:
+        return None
+    return case.snapshot_path(state.snapshot_impl, root=state.snapshot_dir)
 
 
 class CaseSnapshotExtension(SingleFileSnapshotExtension):
@@ -46,31 +59,31 @@ class CaseSnapshotExtension(SingleFileSnapshotExtension):
 
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
-        case = case_of_item(test_location.item)
-        if case is None:
+        path = snapshot_file(test_location.item)
+        if path is None:
             return super().dirname(test_location=test_location)
-        return str(case.snapshot_path.parent)
+        return str(path.parent)
 
     @classmethod
     def get_file_basename(cls, *, test_location: PyTestLocation, index: Any) -> str:
-        case = case_of_item(test_location.item)
-        if case is None:
+        path = snapshot_file(test_location.item)
+        if path is None:
             return super().get_file_basename(test_location=test_location, index=index)
-        return case.id
+        return path.stem
 
     @classmethod
     def get_snapshot_name(cls, *, test_location: PyTestLocation, index: Any = 0) -> str:
-        case = case_of_item(test_location.item)
-        if case is None:
+        path = snapshot_file(test_location.item)
+        if path is None:
             return super().get_snapshot_name(test_location=test_location, index=index)
-        return f"{test_location.methodname}[{case.id}]"
+        return f"{test_location.methodname}[{path.stem}]"
 
     @classmethod
     def matches_test_location(cls, *, test_location: PyTestLocation, snapshot_location: str) -> bool:
-        case = case_of_item(test_location.item)
-        if case is None:
+        path = snapshot_file(test_location.item)
+        if path is None:
             return super().matches_test_location(test_location=test_location, snapshot_location=snapshot_location)
-        return Path(snapshot_location).resolve() == case.snapshot_path.resolve()
+        return Path(snapshot_location).resolve() == path.resolve()
 
     def read_snapshot_collection(self, *, snapshot_location: str) -> SnapshotCollection:
         collection = SnapshotCollection(location=snapshot_location)

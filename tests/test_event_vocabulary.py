@@ -25,7 +25,7 @@ def _unplaceholder(value):
     return value
 
 
-SNAPSHOTS = sorted(CASES_DIR.glob("*/__snapshots__/*.jsonl"))
+SNAPSHOTS = sorted(CASES_DIR.glob("*/__snapshots__/*/*.jsonl"))
 LINES = [(snap, i, line) for snap in SNAPSHOTS for i, line in enumerate(snap.read_text().splitlines(), 1)]
 
 

@@ -65,7 +65,7 @@ def test_no_artefact_of_a_full_run_contains_the_secret(tmp_path: Path):
     page = subprocess.run([sys.executable, "-m", "harness.cli", "report", str(out / "report.json"), "-o", str(out / "report.html")],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert page.returncode == 0
-    artefacts = [p for p in out.rglob("*") if p.is_file()] + [p for p in cases.rglob("__snapshots__/*") if p.is_file()]
+    artefacts = [p for p in out.rglob("*") if p.is_file()] + [p for p in cases.rglob("__snapshots__/**/*") if p.is_file()]
     assert (out / "report.json").stat().st_size > 10_000
     for text, where in [(proc.stdout, "stdout"), (proc.stderr, "stderr"), (page.stdout + page.stderr, "report stdout")] + [
         (p.read_text(errors="replace"), str(p)) for p in artefacts

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from harness.layer import Layer
+
 
 __all__ = ["Adapter", "Emit", "Endpoint", "Session"]
 
@@ -43,11 +45,13 @@ class Session(Protocol):
 
 
 class Adapter(Protocol):
-    """Drives one implementation. ``capabilities`` use the names cases ``require``."""
+    """Drives one implementation. ``capabilities`` use the names cases ``require``;
+    ``layers`` are those it is judged on (``protocol`` for an SDK, both for Codex)."""
 
     name: str
     version: str
     capabilities: frozenset[str]
+    layers: frozenset[Layer]
 
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> Session:
         """Start a session for one case (``case_id`` is for logs and drivers)."""

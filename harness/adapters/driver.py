@@ -24,6 +24,7 @@ from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
 from harness.errors import AdapterError
+from harness.layer import Layer, parse_layers
 
 
 __all__ = ["DriverAdapter", "DriverSession"]
@@ -255,6 +256,11 @@ class DriverAdapter:
     @property
     def capabilities(self) -> frozenset[str]:
         return frozenset(self._probe().get("capabilities", []))
+
+    @property
+    def layers(self) -> frozenset[Layer]:
+        """The layers the driver claims (hello ``layers``; default ``protocol``: an SDK's)."""
+        return parse_layers(self._probe().get("layers", ["protocol"]), where=f"driver {shlex.join(self.argv)} hello.layers")
 
     @property
     def reported_events(self) -> frozenset[str]:

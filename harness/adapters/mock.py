@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
+from harness.layer import ALL_LAYERS, Layer
 
 
 __all__ = ["MockAdapter", "MockContext"]
@@ -53,10 +54,12 @@ class MockAdapter:
         name: str = "mock",
         capabilities: frozenset[str] = frozenset(),
         on_close: Callable[[MockContext], Awaitable[None]] | None = None,
+        layers: frozenset[Layer] = ALL_LAYERS,
     ) -> None:
         self.name = name
         self.version = "0"
         self.capabilities = capabilities
+        self.layers = layers
         self._handler = handler
         self._on_close = on_close
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
+from harness.layer import ALL_LAYERS
 
 
 __all__ = ["REFERENCE_CAPABILITIES", "ReferenceAdapter"]
@@ -105,6 +106,7 @@ class ReferenceAdapter:
     name = "reference"
     version = "0.1.0"
     capabilities = REFERENCE_CAPABILITIES
+    layers = ALL_LAYERS
 
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> _ReferenceSession:
         return _ReferenceSession(endpoint=endpoint, config=config, emit=emit)

@@ -17,7 +17,9 @@ from harness.errors import CaseError
 from harness.paths import CASES_DIR
 
 
-__all__ = ["Entry", "discover", "load_catalog"]
+__all__ = ["REFERENCE", "Entry", "discover", "load_catalog"]
+
+REFERENCE = "reference"  # the implementation whose snapshots every bundled case must have
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +76,11 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
         if case.id in seen:
             errors.append(CaseError(file=file, line=1, field="id", message=f"duplicate id '{case.id}', also used by {seen[case.id]}; ids must be unique"))
         seen.setdefault(case.id, file)
-        if check_snapshots and case.snapshot and not case.snapshot_path.is_file():
+        reference = case.snapshot_path(REFERENCE)
+        if check_snapshots and case.snapshot and not reference.is_file():
             errors.append(CaseError(
-                file=file, line=None, field="expect.events.snapshot",
-                message=f"missing snapshot {case.snapshot_path}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it",
+                file=file, line=None, field="expect.snapshot",
+                message=f"missing snapshot {reference}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it",
             ))
         entries.append(Entry(file=file, id=case.id, case=None if errors else case, errors=tuple(errors)))
     if check_snapshots:
@@ -86,12 +89,12 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
 
 
 def _orphan_snapshots(entries: list[Entry]) -> list[Entry]:
-    """Snapshot files whose case is gone (renamed id, deleted file) are errors too."""
+    """Snapshot files (of any implementation) whose case is gone (renamed id, deleted file) are errors too."""
     folders = {e.file.parent / "__snapshots__" for e in entries}
     ids = {e.id for e in entries}
     orphans = []
     for folder in sorted(folders):
-        for snap in sorted(folder.glob("*.jsonl")):
+        for snap in sorted([*folder.glob("*.jsonl"), *folder.glob("*/*.jsonl")]):
             if snap.stem not in ids:
                 err = CaseError(file=snap, line=None, field="", message=f"snapshot of no case (no case has id '{snap.stem}'); delete it or restore its case")
                 orphans.append(Entry(file=snap, id=snap.stem, case=None, errors=(err,)))

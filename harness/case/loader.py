@@ -19,8 +19,16 @@ from referencing import Registry, Resource
 
 from fake_server.matchers import check_matcher_syntax
 from fake_server.script import script_from_mapping, times_from
-from harness.case.model import Case, ClientStep, NonStrict, TimingCheck, WireCheck
+from harness.case.model import (
+    Case,
+    ClientStep,
+    EventAssertion,
+    EventCheckKind,
+    TimingCheck,
+    WireCheck,
+)
 from harness.errors import CaseError
+from harness.layer import Layer
 from harness.paths import SCHEMAS_DIR
 
 
@@ -222,7 +230,11 @@ def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], 
     for i, check in enumerate(expect.get("wire", [])):
         yield ("expect", "wire", i), check
     for i, check in enumerate(expect.get("timing", [])):
-        yield ("expect", "timing", i, "to_event"), check["to_event"]
+        for key in ("from_event", "to_event"):
+            if key in check:
+                yield ("expect", "timing", i, key), check[key]
+    for i, check in enumerate(expect.get("events", [])):
+        yield ("expect", "events", i), check
     for i, step in enumerate(data["client"]["steps"]):
         if "wait" in step:
             yield ("client", "steps", i, "wait", "event"), step["wait"]["event"]
@@ -272,12 +284,66 @@ def _semantic_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tu
             full = field_path(path) + ("." + sub if sub and sub != "<root>" else "")
             problems.append(CaseError(file=file, line=_line_for(lines, path), field=full, message=message))
     problems += _step_args_problems(data, file=file, lines=lines)
+    problems += _event_assertion_problems(data, file=file, lines=lines)
     return problems
 
 
+_WINDOWED = ("absent", "count")
+
+
+def _event_assertion_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
+    """Keys that the schema admits on every event assertion but mean something on some only."""
+    problems = []
+
+    def check(raw: Mapping[str, Any], path: tuple[Any, ...]) -> None:
+        kind = next((k for k in ("sequence", "exact", "absent", "count") if k in raw), None)
+        for key, needs in (("after", _WINDOWED), ("within", _WINDOWED), ("of", ("exact",))):
+            if key in raw and kind not in needs:
+                problems.append(CaseError(
+                    file=file, line=_line_for(lines, (*path, key)), field=field_path((*path, key)),
+                    message=f"'{key}' applies to {' and '.join(needs)} assertions only, not to {kind}",
+                ))
+        for j, alt in enumerate(raw.get("non_strict", ())):
+            check(alt, (*path, "non_strict", j))
+
+    for i, raw in enumerate(data.get("expect", {}).get("events", [])):
+        check(raw, ("expect", "events", i))
+    return problems
+
+
+def _event_assertion(raw: Mapping[str, Any], *, path: str, layer: Layer) -> EventAssertion:
+    kind = next(k for k in EventCheckKind if k.value in raw)
+    matchers = tuple(raw[kind.value]) if kind in (EventCheckKind.SEQUENCE, EventCheckKind.EXACT) else (raw[kind.value],)
+    return EventAssertion(
+        kind=kind,
+        matchers=matchers,
+        path=path,
+        layer=layer,
+        why=raw.get("why", ""),
+        of=tuple(raw.get("of", ())),
+        after=raw.get("after"),
+        within=float(raw["within"]) if "within" in raw else None,
+        n=times_from(raw["n"]) if "n" in raw else None,
+        non_strict=tuple(
+            _event_assertion(alt, path=f"{path}.non_strict[{j}]", layer=layer) for j, alt in enumerate(raw.get("non_strict", ()))
+        ),
+    )
+
+
 def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> Case:
+    layer = Layer(data.get("layer", Layer.PROTOCOL))
+
+    def layer_of(raw: Any) -> Layer:
+        return Layer(raw.get("layer", layer)) if isinstance(raw, Mapping) else layer
+
     steps = tuple(
-        ClientStep(op=op, args=dict(args or {}) if op != "sleep" else {"seconds": args}, path=f"client.steps[{i}]", line=lines.get(("client", "steps", i)))
+        ClientStep(
+            op=op,
+            args={k: v for k, v in (args or {}).items() if not (op == "wait" and k == "layer")} if op != "sleep" else {"seconds": args},
+            path=f"client.steps[{i}]",
+            line=lines.get(("client", "steps", i)),
+            layer=layer_of(args) if op == "wait" else layer,
+        )
         for i, step in enumerate(data["client"]["steps"])
         for op, args in step.items()
     )
@@ -291,14 +357,27 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
             path=f"expect.wire[{i}]",
             why=check.get("why", ""),
             same=tuple(check.get("same", ())),
+            layer=layer_of(check),
         )
         for i, check in enumerate(expect.get("wire", []))
     )
     timing = tuple(
-        TimingCheck(from_mark=t["from_mark"], to_event=t["to_event"], within=float(t["within"]), path=f"expect.timing[{i}]", why=t.get("why", ""), at_least=float(t.get("at_least", 0.0)))
+        TimingCheck(
+            within=float(t["within"]),
+            path=f"expect.timing[{i}]",
+            from_mark=t.get("from_mark"),
+            from_event=t.get("from_event"),
+            to_event=t.get("to_event"),
+            to_mark=t.get("to_mark"),
+            why=t.get("why", ""),
+            at_least=float(t.get("at_least", 0.0)),
+            layer=layer_of(t),
+        )
         for i, t in enumerate(expect.get("timing", []))
     )
-    events = expect.get("events", {})
+    events = tuple(
+        _event_assertion(raw, path=f"expect.events[{i}]", layer=layer_of(raw)) for i, raw in enumerate(expect.get("events", []))
+    )
     server = data["server"]
     declared = frozenset(data.get("requires", []))
     return Case(
@@ -311,12 +390,13 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
         config=dict(data["client"].get("config", {})),
         profile=dict(data.get("profile", {})),
         steps=steps,
-        script=script_from_mapping(server),
+        script=script_from_mapping(server, layer=layer.value),
         tls=bool(server.get("tls", False)),
+        layer=layer,
         wire=wire,
         timing=timing,
-        snapshot=bool(events.get("snapshot", True)),
-        non_strict=tuple(NonStrict(why=n["why"], events=tuple(n["events"])) for n in events.get("non_strict", [])),
+        events=events,
+        snapshot=bool(expect.get("snapshot", True)),
         timeout=float(data.get("timeout", 10.0)),
         notes=data.get("notes", ""),
     )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from fake_server.script import Script, Times
+from harness.layer import Layer
 
 
-__all__ = ["Case", "ClientStep", "NonStrict", "TimingCheck", "WireCheck"]
+__all__ = ["Case", "ClientStep", "EventAssertion", "EventCheckKind", "TimingCheck", "WireCheck"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,7 @@ class ClientStep:
     args: Mapping[str, Any]
     path: str
     line: int | None = None
+    layer: Layer = Layer.PROTOCOL  # of a ``wait``: where its failure is judged
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,26 +37,56 @@ class WireCheck:
     path: str
     why: str = ""
     same: tuple[str, ...] = ()
+    layer: Layer = Layer.PROTOCOL
 
 
 @dataclass(frozen=True, slots=True)
 class TimingCheck:
-    """An event must be reported within ``within`` seconds of a server mark."""
+    """The time from a start (a server mark or a reported event) to an end (the same kinds).
 
-    from_mark: str
-    to_event: Any
+    Exactly one of ``from_mark`` / ``from_event`` and one of ``to_event`` / ``to_mark`` is set.
+    """
+
     within: float
     path: str
+    from_mark: str | None = None
+    from_event: Any = None
+    to_event: Any = None
+    to_mark: str | None = None
     why: str = ""
     at_least: float = 0.0
+    layer: Layer = Layer.PROTOCOL
+
+
+class EventCheckKind(StrEnum):
+    """The forms of an event assertion (docs/case-format.md, Event expectations)."""
+
+    SEQUENCE = "sequence"  # these, in this order; others may come between
+    EXACT = "exact"  # the events of these types are exactly these, in order
+    ABSENT = "absent"  # none matches (in a window)
+    COUNT = "count"  # how many match (in a window)
 
 
 @dataclass(frozen=True, slots=True)
-class NonStrict:
-    """An allowed alternative event sequence (outcome NON-STRICT), with its reason."""
+class EventAssertion:
+    """One assertion over the reported events, in one layer.
 
-    why: str
-    events: tuple[Mapping[str, Any], ...]
+    ``matchers`` holds the sequence / exact items, or the one absent / count matcher;
+    ``after`` (``{"event": m}`` or ``{"mark": name}``) and ``within`` narrow the window of
+    absent and count. ``non_strict`` are allowed alternatives: when this one fails and an
+    alternative holds, the outcome is NON-STRICT with the alternative's ``why``.
+    """
+
+    kind: EventCheckKind
+    matchers: tuple[Any, ...]
+    path: str
+    layer: Layer = Layer.PROTOCOL
+    why: str = ""
+    of: tuple[str, ...] = ()
+    after: Mapping[str, Any] | None = None
+    within: float | None = None
+    n: Times | None = None
+    non_strict: tuple[EventAssertion, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +104,11 @@ class Case:
     steps: tuple[ClientStep, ...]
     script: Script
     tls: bool = False
+    layer: Layer = Layer.PROTOCOL
     wire: tuple[WireCheck, ...] = ()
     timing: tuple[TimingCheck, ...] = ()
+    events: tuple[EventAssertion, ...] = ()
     snapshot: bool = True
-    non_strict: tuple[NonStrict, ...] = field(default_factory=tuple)
     timeout: float = 10.0
     notes: str = ""
 
@@ -82,7 +116,13 @@ class Case:
     def area(self) -> str:
         return self.id.split(".", 1)[0]
 
-    @property
-    def snapshot_path(self) -> Path:
-        """Events snapshot: ``<case folder>/__snapshots__/<id>.jsonl``, one event per line."""
-        return self.file.parent / "__snapshots__" / f"{self.id}.jsonl"
+    def snapshot_path(self, implementation: str, *, root: Path | None = None) -> Path:
+        """One implementation's own event log of this case, one event per line.
+
+        ``<case folder>/__snapshots__/<implementation>/<id>.jsonl``, or under ``root``
+        (``<root>/<implementation>/<area>/<id>.jsonl``) when snapshots are kept apart
+        from the cases (a suite installed read-only).
+        """
+        if root is not None:
+            return root / implementation / self.area / f"{self.id}.jsonl"
+        return self.file.parent / "__snapshots__" / implementation / f"{self.id}.jsonl"

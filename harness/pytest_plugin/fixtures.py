@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from harness.adapters.base import Adapter
 from harness.case.catalog import Entry
 from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
+from harness.layer import ALL_LAYERS
 from harness.pytest_plugin.served import ServedCase
 from harness.pytest_plugin.state import STATE
 from harness.runner import CaseResult, judge, run_case
@@ -21,54 +24,87 @@ from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
 
-__all__ = ["wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_server", "wireplay_verdict"]
+__all__ = ["EntryResult", "wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_server", "wireplay_verdict"]
 
 
 @pytest.fixture(scope="session")
 def wireplay_adapter(pytestconfig: pytest.Config) -> Adapter:
-    """The adapter selected by --wireplay-impl / --wireplay-driver."""
+    """The adapter selected by --wireplay-impl / --wireplay-driver.
+
+    The reference client's own snapshots are always asserted (they lock its event logs
+    against regressions); another implementation's only with --wireplay-snapshots.
+    """
     state = pytestconfig.stash[STATE]
-    return adapter_for(impl=state.impl, driver=state.driver)
+    adapter = adapter_for(impl=state.impl, driver=state.driver)
+    if state.snapshots or (state.driver is None and state.impl == "reference"):
+        state.snapshot_impl = adapter.name
+    return adapter
 
 
 @pytest.fixture(scope="session")
 def wireplay_known(pytestconfig: pytest.Config, wireplay_adapter: Adapter) -> Mapping[str, Known]:
     """Known outcomes: the adapter's own expectations file, then the project's files."""
-    files = [Path(f) for f in [getattr(wireplay_adapter, "expectations_file", None)] if f]
+    files = [Path(f) for f in getattr(wireplay_adapter, "expectations_files", ())]
     return load_expectations(files + pytestconfig.stash[STATE].expectation_files)
 
 
-@pytest.fixture
-def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, wireplay_known: Mapping[str, Known], snapshot: Any) -> Callable[[Entry], CaseResult]:
-    """Run a suite entry, judge it (syrupy decides the events plane) and record the result."""
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    """A judged case, and whether the implementation's own snapshot still holds.
 
-    def run(entry: Entry) -> CaseResult:
+    The snapshot is a regression lock of one implementation's event log, never part of
+    the conformance verdict: ``snapshot_problem`` fails the test item, not the outcome.
+    """
+
+    result: CaseResult
+    snapshot_problem: str | None = None
+
+
+def _snapshot_diff(expected: str | None, actual: str, *, path: Path) -> str:
+    if expected is None:
+        return f"no snapshot at {path}: run with --snapshot-update and review it line by line"
+    return "".join(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True), fromfile=f"{path}", tofile="received"))
+
+
+@pytest.fixture
+def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, wireplay_known: Mapping[str, Known], snapshot: Any) -> Callable[[Entry], EntryResult]:
+    """Run a suite entry, judge it, check its snapshot (when kept) and record the result."""
+    state = request.config.stash[STATE]
+
+    def run(entry: Entry) -> EntryResult:
         if entry.case is None:
             record = {
                 "id": entry.id,
                 "implementation": wireplay_adapter.name,
                 "outcome": Outcome.ERROR.value,
+                "layers": {layer.value: None for layer in sorted(ALL_LAYERS)},
                 "duration": 0.0,
                 "detail": redact_text("\n".join(str(e) for e in entry.errors)),
-                "wire": {"ok": False, "findings": []},
-                "events": {"ok": False, "problems": [str(e) for e in entry.errors]},
+                "wire": {"ok": True, "findings": []},
+                "events": {"ok": True, "findings": [], "non_strict": [], "received": []},
                 "wire_log": [],
             }
             request.node.user_properties.append(("wireplay", json.dumps(record)))
             pytest.fail("ERROR: invalid case file\n" + record["detail"], pytrace=False)
         case = entry.case
         run_ = run_case(case, adapter=wireplay_adapter)
-        expected = case.snapshot_path.read_text(encoding="utf-8") if case.snapshot_path.is_file() else None
-        snapshot_ok: bool | None = None
-        if case.snapshot and run_.status in ("completed",):
-            snapshot_ok = snapshot.use_extension(CaseSnapshotExtension) == run_.snapshot_text()
-        result = judge(run_, expected=expected, snapshot_ok=snapshot_ok)
+        result = judge(run_)
         record = result.to_json()
+        problem: str | None = None
+        if state.snapshot_impl is not None and case.snapshot and run_.status == "completed":
+            path = case.snapshot_path(state.snapshot_impl, root=state.snapshot_dir)
+            actual = run_.snapshot_text()
+            ok = bool(snapshot.use_extension(CaseSnapshotExtension) == actual)
+            record["snapshot"] = {"implementation": state.snapshot_impl, "path": str(path), "ok": ok}
+            if not ok:
+                expected = path.read_text(encoding="utf-8") if path.is_file() else None
+                problem = _snapshot_diff(expected, actual, path=path)
+                record["snapshot"]["diff"] = redact_text(problem)
         known = wireplay_known.get(case.id)
         if known is not None:
-            record["known"] = {"outcome": known.outcome.value, "why": known.why}
+            record["known"] = known.to_json()
         request.node.user_properties.append(("wireplay", json.dumps(record)))
-        return result
+        return EntryResult(result, problem)
 
     return run
 
@@ -115,7 +151,6 @@ def wireplay_verdict(pytestconfig: pytest.Config, wireplay_adapter: Adapter) -> 
 
     def verdict(case_id_or_path: str) -> CaseResult:
         case = _find_case(state.entries, state.case_specs, case_id_or_path)
-        expected = case.snapshot_path.read_text(encoding="utf-8") if case.snapshot_path.is_file() else None
-        return judge(run_case(case, adapter=wireplay_adapter), expected=expected)
+        return judge(run_case(case, adapter=wireplay_adapter))
 
     return verdict

@@ -33,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wireplay-driver", default=None, metavar="CMD", help="run the suite against this subprocess driver command")
     group.addoption("--wireplay-report-json", default=None, metavar="FILE", help="write the JSON report here")
     group.addoption("--wireplay-expectations", action="append", default=[], metavar="FILE", help="known outcomes of this implementation (WPT-style), reported as expected failures")
+    group.addoption("--wireplay-snapshots", action="store_true", default=False, help="lock this implementation's own event logs in snapshots too (the reference's always are); update them with --snapshot-update")
+    group.addoption("--wireplay-snapshot-dir", default=None, metavar="DIR", help="keep snapshots under DIR/<implementation>/<area>/ instead of beside the cases")
     parser.addini("wireplay_cases", type="paths", default=[], help="extra case folders of this project")
     parser.addini("wireplay_impl", default="reference", help="default implementation name")
     parser.addini("wireplay_expectations", type="paths", default=[], help="expectation files of this project (known outcomes per case)")
@@ -65,6 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
         driver=config.getoption("--wireplay-driver"),
         report_json=config.getoption("--wireplay-report-json"),
         expectation_files=[Path(p) for p in config.getoption("--wireplay-expectations")] + [Path(p) for p in config.getini("wireplay_expectations")],
+        snapshots=bool(config.getoption("--wireplay-snapshots")),
+        snapshot_dir=Path(d) if (d := config.getoption("--wireplay-snapshot-dir")) else None,
     )
     config.pluginmanager.register(_Collector(config.stash[STATE]), "wireplay-collector")
 
@@ -117,19 +121,32 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """A table of outcomes by area."""
+    """A table of outcomes by area, then the same per layer (cases judged in that layer)."""
     if STATE not in config.stash:
         return
     results = _results(config)
     if not results:
         return
-    table: dict[str, Counter[str]] = {}
-    for r in results:
-        table.setdefault(r["id"].split(".", 1)[0], Counter())[r["outcome"]] += 1
     tr = terminalreporter
     tr.section("wireplay summary")
-    header = f"{'area':<14}" + "".join(f"{o:>12}" for o in _OUTCOMES) + f"{'total':>8}"
-    tr.write_line(header)
+    _table(tr, "area", [(r["id"].split(".", 1)[0], r["outcome"]) for r in results])
+    for layer in ("protocol", "codex"):
+        rows = [(r["id"].split(".", 1)[0], o) for r in results if (o := (r.get("layers") or {}).get(layer))]
+        tr.write_line("")
+        tr.write_line(f"layer {layer}: {len(rows)} case(s) judged")
+        if rows:
+            _table(tr, "area", rows)
+    changed = [r["id"] for r in results if (r.get("snapshot") or {}).get("ok") is False]
+    if changed:
+        tr.write_line("")
+        tr.write_line(f"snapshots changed ({len(changed)}): " + ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else ""))
+
+
+def _table(tr: pytest.TerminalReporter, label: str, rows: list[tuple[str, str]]) -> None:
+    table: dict[str, Counter[str]] = {}
+    for area, outcome in rows:
+        table.setdefault(area, Counter())[outcome] += 1
+    tr.write_line(f"{label:<14}" + "".join(f"{o:>12}" for o in _OUTCOMES) + f"{'total':>8}")
     totals: Counter[str] = Counter()
     for area in sorted(table):
         counts = table[area]

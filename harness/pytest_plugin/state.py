@@ -23,6 +23,9 @@ class PluginState:
     driver: str | None
     report_json: str | None
     expectation_files: list[Path] = field(default_factory=list)
+    snapshots: bool = False  # --wireplay-snapshots: lock this implementation's own event logs too
+    snapshot_dir: Path | None = None  # --wireplay-snapshot-dir: keep them apart from the cases
+    snapshot_impl: str | None = None  # whose snapshots this session asserts (None: nobody's)
     entries: list[Entry] | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
 

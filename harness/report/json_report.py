@@ -15,18 +15,23 @@ from fake_server.redact import redact_json
 
 __all__ = ["REPORT_VERSION", "write_report"]
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: per-layer outcomes, event assertions, known classes, timed events
 
 
 def write_report(path: Path, *, results: Sequence[dict[str, Any]], implementation: str) -> None:
     """Write the report atomically (a crash mid-write never leaves half a file)."""
     totals = Counter(r["outcome"] for r in results)
+    by_layer = {
+        layer: dict(sorted(Counter(o for r in results if (o := (r.get("layers") or {}).get(layer))).items()))
+        for layer in ("protocol", "codex")
+    }
     body = {
         "wireplay_report": REPORT_VERSION,
         "implementation": implementation,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "python": platform.python_version(),
         "totals": dict(sorted(totals.items())),
+        "layer_totals": by_layer,
         "cases": list(results),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

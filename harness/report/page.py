@@ -21,6 +21,7 @@ from fake_server.redact import redact_json
 __all__ = ["render_report", "write_html_report"]
 
 _OUTCOMES = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "UNSUPPORTED")
+_LAYERS = ("protocol", "codex")
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}
@@ -50,6 +51,21 @@ def _diff_html(diff: str) -> str:
     return "\n".join(lines)
 
 
+def _findings_html(title: str, findings: Sequence[Any]) -> str:
+    if not findings:
+        return ""
+    items = "".join(
+        f"<li><b>[{_esc(f.get('layer') or 'all layers')}]</b> {_esc(f.get('message'))}</li>" if isinstance(f, Mapping) else f"<li>{_esc(f)}</li>"
+        for f in findings
+    )
+    return f"<h4>{_esc(title)}</h4><ul>{items}</ul>"
+
+
+def _layers_text(record: Mapping[str, Any]) -> str:
+    layers = record.get("layers") or {}
+    return ", ".join(f"{name}: {outcome}" for name, outcome in layers.items() if outcome) or "no layer judged"
+
+
 def _details(impl: str, record: Mapping[str, Any]) -> str:
     events = record.get("events", {})
     wire = record.get("wire", {})
@@ -57,25 +73,31 @@ def _details(impl: str, record: Mapping[str, Any]) -> str:
     parts = [
         f'<section class="d" id="{_anchor(impl, record["id"])}">',
         f"<h3>{_esc(record['id'])} — {_esc(impl)}: <span class=\"{_esc(record['outcome'])}\">{_esc(record['outcome'])}</span></h3>",
+        f"<p>{_esc(record.get('title') or '')} <i>({_esc(_layers_text(record))})</i></p>",
     ]
     if known:
-        parts.append(f"<p>known {_esc(known['outcome'])}: {_esc(known['why'])}</p>")
+        parts.append(f"<p>known {_esc(known['outcome'])} ({_esc(known.get('class', ''))}): {_esc(known['why'])}</p>")
     if record.get("detail"):
         parts.append(f"<h4>detail</h4><pre>{_esc(record['detail'])}</pre>")
-    if wire.get("findings"):
-        parts.append("<h4>wire findings</h4><ul>" + "".join(f"<li>{_esc(f)}</li>" for f in wire["findings"]) + "</ul>")
-    if events.get("diff"):
-        parts.append(f"<h4>events: expected vs received</h4><pre>{_diff_html(events['diff'])}</pre>")
+    parts.append(_findings_html("wire findings", wire.get("findings") or []))
+    parts.append(_findings_html("event findings", events.get("findings") or []))
+    if record.get("not_judged"):
+        parts.append("<h4>not judged</h4><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in record["not_judged"]) + "</ul>")
+    received = events.get("received") or []
+    if isinstance(received, list):
+        text = "\n".join(f"{e.get('t_ms', ''):>9} ms  " + json.dumps({k: v for k, v in e.items() if k != "t_ms"}, ensure_ascii=False) for e in received)
     else:
-        parts.append(f"<h4>events received</h4><pre>{_esc(events.get('received') or '')}</pre>")
-    if events.get("expected") is not None and events.get("diff"):
-        parts.append(f"<details><summary>expected events (snapshot)</summary><pre>{_esc(events['expected'])}</pre></details>")
+        text = str(received)
+    parts.append(f"<details><summary>events received ({len(received)})</summary><pre>{_esc(text)}</pre></details>")
+    snap = record.get("snapshot") or {}
+    if snap.get("diff"):
+        parts.append(f"<h4>snapshot of {_esc(snap.get('implementation'))} changed</h4><pre>{_diff_html(snap['diff'])}</pre>")
     log = record.get("wire_log") or []
     if log:
         text = "\n".join(json.dumps(r, ensure_ascii=False) for r in log)
         parts.append(f"<details><summary>wire log ({len(log)} records)</summary><pre>{_esc(text)}</pre></details>")
     parts.append('<p><a href="#top">back to the matrix</a></p></section>')
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
 
 
 def render_report(reports: Sequence[Mapping[str, Any]]) -> str:
@@ -89,6 +111,7 @@ def render_report(reports: Sequence[Mapping[str, Any]]) -> str:
     for case_id in sorted(cells):
         by_area[case_id.split(".", 1)[0]].append(case_id)
     totals = {impl: Counter() for impl in impls}
+    layer_totals = {(impl, layer): Counter() for impl in impls for layer in _LAYERS}
     rows = []
     for area in sorted(by_area):
         rows.append(f'<tr class="area"><th colspan="{len(impls) + 1}">{_esc(area)} ({len(by_area[area])} cases)</th></tr>')
@@ -101,21 +124,31 @@ def render_report(reports: Sequence[Mapping[str, Any]]) -> str:
                     continue
                 outcome = record["outcome"]
                 totals[impl][outcome] += 1
+                for layer in _LAYERS:
+                    if (judged := (record.get("layers") or {}).get(layer)):
+                        layer_totals[impl, layer][judged] += 1
                 known = " known" if record.get("known") else ""
-                title = _esc((record.get("known") or {}).get("why") or record.get("detail", "")[:300])
+                title = _esc(_layers_text(record) + " — " + ((record.get("known") or {}).get("why") or record.get("detail", "")[:300]))
                 tds.append(f'<td class="o {_esc(outcome)}{known}" title="{title}"><a href="#{_anchor(impl, case_id)}">{_esc(outcome)}</a></td>')
             rows.append("<tr>" + "".join(tds) + "</tr>")
     total_tds = ["<td>totals</td>"] + [
         "<td>" + ", ".join(f"{totals[impl][o]} {o}" for o in _OUTCOMES if totals[impl][o]) + "</td>" for impl in impls
     ]
     rows.append('<tr class="total">' + "".join(total_tds) + "</tr>")
+    for layer in _LAYERS:
+        tds = [f"<td>layer {layer}</td>"] + [
+            "<td>" + (", ".join(f"{layer_totals[impl, layer][o]} {o}" for o in _OUTCOMES if layer_totals[impl, layer][o]) or "none judged") + "</td>"
+            for impl in impls
+        ]
+        rows.append('<tr class="total">' + "".join(tds) + "</tr>")
     head = "<tr><th>case</th>" + "".join(f"<th>{_esc(impl)}</th>" for impl in impls) + "</tr>"
     details = [_details(impl, cells[cid][impl]) for cid in sorted(cells) for impl in impls if impl in cells[cid]]
     legend = " ".join(f'<span class="{o}">&nbsp;{o}&nbsp;</span>' for o in _OUTCOMES)
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>wireplay conformance report</title>"
         f"<style>{_CSS}</style></head><body>\n<h1 id=top>wireplay conformance report</h1>\n"
-        f"<p>{len(cells)} cases &times; {len(impls)} implementation(s). {legend}; dashed: a known outcome (expectations file).</p>\n"
+        f"<p>{len(cells)} cases &times; {len(impls)} implementation(s). {legend}; dashed: a known outcome (expectations file). "
+        "Each cell is the overall outcome; its tooltip and details give the outcome per layer (protocol, codex).</p>\n"
         f'<table id="matrix">{head}\n' + "\n".join(rows) + "</table>\n" + "\n".join(details) + "\n</body></html>\n"
     )
 

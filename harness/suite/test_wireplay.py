@@ -8,10 +8,14 @@ from harness.verdict.outcome import Outcome
 
 
 def test_case(wireplay_entry, wireplay_entry_result, wireplay_known):
-    result = wireplay_entry_result(wireplay_entry)
+    entry = wireplay_entry_result(wireplay_entry)
+    result = entry.result
     known = wireplay_known.get(wireplay_entry.id)
+    if entry.snapshot_problem is not None:
+        # The implementation's own event log changed: a regression lock, not a verdict.
+        pytest.fail(f"{result.outcome.value}, but its snapshot changed: {wireplay_entry.id}\n{entry.snapshot_problem}", pytrace=False)
     if known is not None and result.outcome is known.outcome:
-        pytest.xfail(f"known {known.outcome.value}: {known.why}")
+        pytest.xfail(f"known {known.outcome.value} ({known.cls.value}): {known.why}")
     if known is not None and result.outcome is Outcome.PASS:
         pytest.fail(f"unexpected PASS: {wireplay_entry.id} was known to be {known.outcome.value} ({known.why}); remove its expectation", pytrace=False)
     if result.outcome is Outcome.UNSUPPORTED:

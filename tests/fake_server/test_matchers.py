@@ -59,3 +59,25 @@ def test_syntax_errors_are_reported_with_paths():
     assert "c.$regex: invalid regular expression" in text
     assert "d.$any_of: expected a non-empty list" in text
     assert check_matcher_syntax({"a": {"$absent": True}, "b": [{"$any": "value"}]}) == []
+
+
+def test_prefix_and_substring():
+    assert match({"$prefix": "failed to configure websocket TLS: "}, "failed to configure websocket TLS: bad CA") is None
+    assert str(match({"$prefix": "x"}, "yx")) == '<root>: expected a string starting with "x", got "yx"'
+    assert match({"$contains": "verify failed"}, "certificate verify failed: unknown issuer") is None
+    assert str(match({"$contains": "boom"}, 3)) == '<root>: expected a string containing "boom", got 3'
+
+
+def test_contains_items_in_order_with_others_around():
+    seen = [{"role": "developer"}, {"role": "user", "content": "env"}, {"role": "user", "content": "hi"}, {"type": "x"}]
+    assert match({"$contains": [{"role": "user", "content": "hi"}]}, seen) is None
+    assert match({"$contains": [{"role": "developer"}, {"content": "hi"}]}, seen) is None
+    miss = match({"$contains": [{"content": "hi"}, {"role": "developer"}]}, seen)
+    assert str(miss) == '[$contains 1]: expected an item matching {"role": "developer"} after the earlier ones, got [{"type": "x"}]'
+    assert str(match({"$contains": [{"a": 1}]}, {"a": 1})) == '<root>: expected an array, got {"a": 1}'
+
+
+def test_new_matchers_are_syntax_checked():
+    assert check_matcher_syntax({"$prefix": 3}) == ["$prefix: expected a string, got 3"]
+    assert check_matcher_syntax({"$contains": []}) == ["$contains: expected a string or a non-empty list, got []"]
+    assert check_matcher_syntax({"$contains": [{"$regex": "("}]})[0].startswith("$contains[0].$regex: invalid regular expression")

@@ -21,7 +21,7 @@ from harness.expectations import load_expectations
 from harness.implementations import ImplementationUnavailable, adapter_for
 from harness.impls import codex_cli
 from harness.impls.codex_cli import exec_events as ev
-from harness.impls.codex_cli.adapter import EXPECTATIONS_FILE, REPORTED_EVENT_TYPES, tls_env
+from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.realtime import notification_events
 from harness.paths import CASES_DIR
@@ -114,7 +114,7 @@ def test_another_version_is_unavailable(monkeypatch, tmp_path):
 
 
 def test_the_expectations_file_is_valid_and_names_only_suite_cases():
-    known = load_expectations([EXPECTATIONS_FILE])
+    known = load_expectations(list(EXPECTATIONS_FILES))
     assert all(entry.why and "\n" not in entry.why for entry in known.values())
     ids = {entry.id for entry in load_catalog([str(CASES_DIR)])}
     assert set(known) <= ids, sorted(set(known) - ids)
@@ -206,7 +206,7 @@ def test_adapter_declares_what_codex_can_do(codex):
     assert (codex.name, codex.version) == ("codex-cli", "0.169.0")
     assert {"responses.sse", "responses.ws", "realtime.v1", "realtime.v2"} <= codex.capabilities
     assert not codex.capabilities & {"profiles", "responses.ws.v1", "realtime.transcription"}
-    assert Path(codex.expectations_file) == EXPECTATIONS_FILE
+    assert codex.expectations_files == EXPECTATIONS_FILES
 
 
 @needs_codex
@@ -372,6 +372,6 @@ def test_suite_cases_end_as_recorded(codex, case_id):
     entry = next(e for e in load_catalog([str(CASES_DIR / "foundation")]) if e.id == case_id)
     snapshot = entry.case.snapshot_path.read_text(encoding="utf-8")
     result = judge(run_case(entry.case, adapter=codex), expected=snapshot)
-    known = load_expectations([EXPECTATIONS_FILE]).get(case_id)
+    known = load_expectations(list(EXPECTATIONS_FILES)).get(case_id)
     assert result.outcome is (known.outcome if known else Outcome.PASS), result.detail
     assert result.wire.ok, result.wire.findings

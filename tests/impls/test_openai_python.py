@@ -83,7 +83,7 @@ def test_missing_venv_is_unavailable_with_the_install_command(monkeypatch, tmp_p
 
 
 def test_the_expectations_file_is_valid():
-    known = load_expectations([openai_python.EXPECTATIONS_FILE])
+    known = load_expectations(list(openai_python.EXPECTATIONS_FILES))
     assert all(entry.why for entry in known.values())
 
 
@@ -92,7 +92,7 @@ def test_hello_names_the_sdk_and_its_honest_capabilities(sdk):
     assert (sdk.name, sdk.version) == ("openai-python", openai_python.VERSION)
     assert {"realtime.v2", "realtime.transcription", "responses.sse", "responses.ws"} <= sdk.capabilities
     assert not sdk.capabilities & {"realtime.v1", "profiles", "responses.ws.v1"}
-    assert Path(sdk.expectations_file) == openai_python.EXPECTATIONS_FILE
+    assert tuple(sdk.expectations_files) == openai_python.EXPECTATIONS_FILES
 
 
 @needs_sdk

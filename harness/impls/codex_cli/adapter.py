@@ -19,9 +19,10 @@ from harness.impls.codex_cli.binary import CodexBinary
 from harness.impls.codex_cli.process import LOG_ENV
 from harness.impls.codex_cli.realtime import AppServerRealtime
 from harness.impls.codex_cli.responses import ExecResponses, ResponsesSettings, UnsupportedStep
+from harness.layer import ALL_LAYERS
 
 
-__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILE", "REPORTED_EVENT_TYPES", "CodexCliAdapter", "CodexCliSession", "tls_env"]
+__all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILES", "REPORTED_EVENT_TYPES", "CodexCliAdapter", "CodexCliSession", "tls_env"]
 
 # What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1
 # (it speaks only the v2 websocket), profiles (one fixed revision, later than the suite's
@@ -41,7 +42,7 @@ CODEX_CLI_CAPABILITIES = frozenset(
         "tls.ca-env",
     }
 )
-EXPECTATIONS_FILE = Path(__file__).resolve().parent / "expectations.yaml"
+EXPECTATIONS_FILES = tuple(sorted((Path(__file__).resolve().parent / "expectations").glob("*.yaml")))
 # The event types codex lets this adapter observe at all (docs/impl-codex-cli.md, Events).
 # Declared as ``reported_events``: the events plane compares only these, so a case that
 # differs only in events codex never prints is NON-STRICT, not FAIL.
@@ -158,8 +159,9 @@ class CodexCliAdapter:
 
     name = "codex-cli"
     capabilities = CODEX_CLI_CAPABILITIES
+    layers = ALL_LAYERS  # Codex is judged on the protocol and on its own application behaviour
     reported_events = REPORTED_EVENT_TYPES
-    expectations_file = str(EXPECTATIONS_FILE)
+    expectations_files = EXPECTATIONS_FILES
 
     def __init__(self, *, binary: CodexBinary) -> None:
         self.binary = binary

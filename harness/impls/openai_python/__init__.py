@@ -15,12 +15,12 @@ from harness.adapters.base import Adapter
 from harness.implementations import ImplementationUnavailable
 
 
-__all__ = ["EXPECTATIONS_FILE", "VERSION", "adapter", "sdk_python", "venv_dir"]
+__all__ = ["EXPECTATIONS_FILES", "VERSION", "adapter", "sdk_python", "venv_dir"]
 
 VERSION = "3.57.0"
 _HERE = Path(__file__).resolve().parent
 DRIVER = _HERE / "driver.py"
-EXPECTATIONS_FILE = _HERE / "expectations.yaml"
+EXPECTATIONS_FILES = tuple(sorted((_HERE / "expectations").glob("*.yaml")))
 _UNAVAILABLE = f"openai-python {VERSION} is not installed: run scripts/install-openai-python.sh"
 # The venv's own settings; everything OPENAI_* is left out so the SDK never sees real credentials.
 _DROPPED_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
@@ -61,5 +61,5 @@ def adapter() -> Adapter:
     if python is None:
         raise ImplementationUnavailable(_UNAVAILABLE)
     driver = DriverAdapter(command=[str(python), "-I", str(DRIVER)], env=_env())
-    driver.expectations_file = EXPECTATIONS_FILE  # type: ignore[attr-defined]
+    driver.expectations_files = EXPECTATIONS_FILES  # type: ignore[attr-defined]
     return driver

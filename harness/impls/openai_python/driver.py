@@ -1041,7 +1041,7 @@ def _hello() -> dict[str, Any]:
     import openai
 
     return {"type": "hello", "protocol": 1, "name": NAME, "version": openai.__version__,
-            "capabilities": sorted(CAPABILITIES), "reported_events": sorted(REPORTED_EVENTS)}
+            "capabilities": sorted(CAPABILITIES), "layers": ["protocol"], "reported_events": sorted(REPORTED_EVENTS)}
 
 
 async def _serve() -> int:

@@ -11,7 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = sorted((ROOT / "cases" / "auth").glob("*.yaml"))
-SNAPSHOTS = ROOT / "cases" / "auth" / "__snapshots__"
+SNAPSHOTS = ROOT / "cases" / "auth" / "__snapshots__" / "reference"
 EVENTS = json.loads((ROOT / "schemas/events/auth.schema.json").read_text())
 
 
