@@ -9,6 +9,8 @@ from pathlib import Path
 
 from fake_server.server import FakeServer, is_loopback
 from harness.case.model import Case
+from harness.layer import ALL_LAYERS
+from harness.verdict.events import EventScope
 from harness.verdict.wire import judge_wire
 
 
@@ -37,11 +39,15 @@ async def serve_case(
         await server.settle(timeout=1.0)
         await server.aclose()
     log = server.transcript.to_json()
-    verdict = judge_wire(case, records=server.transcript.records, server_findings=server.findings(), events=[])
+    # A client run by hand reports no events: the wire plane, in both layers.
+    verdict = judge_wire(
+        case, records=server.transcript.records, server_findings=server.findings(), events=[],
+        layers=ALL_LAYERS, scope=EventScope(), implementation="the client",
+    )
     out(json.dumps(log, indent=1))
     if transcript_path:
         Path(transcript_path).write_text(json.dumps(log, indent=1) + "\n")
-    if verdict.ok:
+    if not verdict.findings:
         out("wire verdict: PASS")
         return 0
     out("wire verdict: FAIL")

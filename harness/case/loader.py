@@ -116,7 +116,7 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
         return path, f"expected {error.validator_value}, got {json.dumps(error.instance)}"
     if v == "oneOf" and isinstance(error.instance, dict):
         branches = [b.get("required", []) for b in error.validator_value]
-        keys = [r[0] for r in branches if len(r) == 1]
+        keys = [r[0] for r in branches if r]  # a branch is named by its first required key
         if len(keys) == len(branches):
             present = [k for k in keys if k in error.instance]
             if not present:
@@ -297,7 +297,7 @@ def _event_assertion_problems(data: Mapping[str, Any], *, file: Path, lines: Map
 
     def check(raw: Mapping[str, Any], path: tuple[Any, ...]) -> None:
         kind = next((k for k in ("sequence", "exact", "absent", "count") if k in raw), None)
-        for key, needs in (("after", _WINDOWED), ("within", _WINDOWED), ("of", ("exact",))):
+        for key, needs in (("after", _WINDOWED), ("within", _WINDOWED), ("of", ("exact",)), ("n", ("count",))):
             if key in raw and kind not in needs:
                 problems.append(CaseError(
                     file=file, line=_line_for(lines, (*path, key)), field=field_path((*path, key)),

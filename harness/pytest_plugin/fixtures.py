@@ -13,7 +13,7 @@ import pytest
 
 from fake_server.redact import redact_text
 from harness.adapters.base import Adapter
-from harness.case.catalog import Entry
+from harness.case.catalog import REFERENCE, Entry
 from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
 from harness.layer import ALL_LAYERS
@@ -29,16 +29,9 @@ __all__ = ["EntryResult", "wireplay_adapter", "wireplay_entry_result", "wireplay
 
 @pytest.fixture(scope="session")
 def wireplay_adapter(pytestconfig: pytest.Config) -> Adapter:
-    """The adapter selected by --wireplay-impl / --wireplay-driver.
-
-    The reference client's own snapshots are always asserted (they lock its event logs
-    against regressions); another implementation's only with --wireplay-snapshots.
-    """
+    """The adapter selected by --wireplay-impl / --wireplay-driver."""
     state = pytestconfig.stash[STATE]
-    adapter = adapter_for(impl=state.impl, driver=state.driver)
-    if state.snapshots or (state.driver is None and state.impl == "reference"):
-        state.snapshot_impl = adapter.name
-    return adapter
+    return adapter_for(impl=state.impl, driver=state.driver)
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +61,14 @@ def _snapshot_diff(expected: str | None, actual: str, *, path: Path) -> str:
 
 @pytest.fixture
 def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, wireplay_known: Mapping[str, Known], snapshot: Any) -> Callable[[Entry], EntryResult]:
-    """Run a suite entry, judge it, check its snapshot (when kept) and record the result."""
+    """Run a suite entry, judge it, check its snapshot (when kept) and record the result.
+
+    The reference client's own snapshots are always asserted (they lock its event log
+    against regressions); another implementation's only with --wireplay-snapshots.
+    """
     state = request.config.stash[STATE]
+    if state.snapshots or wireplay_adapter.name == REFERENCE:
+        state.snapshot_impl = wireplay_adapter.name
 
     def run(entry: Entry) -> EntryResult:
         if entry.case is None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from fake_server.server import FakeServer
 from harness.case.model import Case
+from harness.layer import ALL_LAYERS, Layer
+from harness.verdict.events import EventScope
 from harness.verdict.wire import WireVerdict, judge_wire
 
 
@@ -22,10 +24,12 @@ _BOUND = 10.0
 
 
 class ServedCase:
-    """Serves ``case`` on loopback until ``stop()``; then ``verdict`` holds the wire plane."""
+    """Serves ``case`` on loopback until ``stop()``; then ``verdict`` holds the wire plane,
+    judged in ``layers`` (both by default; an SDK's own tests pass ``{Layer.PROTOCOL}``)."""
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, *, layers: frozenset[Layer] = ALL_LAYERS) -> None:
         self.case = case
+        self.layers = layers
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"wireplay-{case.id}", daemon=True)
         self._thread.start()
@@ -52,7 +56,10 @@ class ServedCase:
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 self._thread.join(timeout=_BOUND)
                 self._loop.close()
-            self.verdict = judge_wire(self.case, records=self._server.transcript.records, server_findings=self._server.findings(), events=[])
+            self.verdict = judge_wire(
+                self.case, records=self._server.transcript.records, server_findings=self._server.findings(), events=[],
+                layers=self.layers, scope=EventScope(), implementation="the client",
+            )
         return self.verdict
 
     def wire_log(self) -> list[dict[str, Any]]:

@@ -28,6 +28,10 @@ class WireVerdict:
     findings: tuple[Finding, ...]
     not_judged: tuple[str, ...] = ()
 
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
 
 def _request_view(record: Record) -> dict[str, Any]:
     return {

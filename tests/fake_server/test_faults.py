@@ -19,6 +19,11 @@ from fake_server.script import script_from_mapping
 from fake_server.server import FakeServer, LoopbackOnlyError
 
 
+def messages(srv):
+    """The server's findings as their messages (each also carries its assertion's layer)."""
+    return [f.message for f in srv.findings()]
+
+
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 20))
 
@@ -70,7 +75,7 @@ def test_401_with_request_id_and_cf_ray():
             assert r.headers["x-request-id"] == "req_abc123"
             assert r.headers["cf-ray"] == "8f00ba11-SJC"
             assert r.json()["error"]["code"] == "invalid_api_key"
-            assert srv.findings() == []
+            assert messages(srv) == []
     run(main())
 
 
@@ -95,7 +100,7 @@ def test_unmatched_request_gets_404_and_is_a_finding():
                 r = await client.get(srv.origin + "/v1/models")
             assert r.status_code == 404
             assert r.json()["error"]["type"] == "wireplay_unmatched"
-            assert srv.findings() == ["no scripted exchange matches GET /v1/models (answered 404)"]
+            assert messages(srv) == ["no scripted exchange matches GET /v1/models (answered 404)"]
     run(main())
 
 
@@ -105,7 +110,7 @@ def test_expect_mismatch_is_recorded_but_reply_still_served():
             async with httpx.AsyncClient() as client:
                 r = await client.post(srv.origin + "/v1/responses", headers={"authorization": "Bearer sk-secret-canary-1"})
             assert r.status_code == 204
-            assert srv.findings() == ['server.exchanges[0].expect.headers.x-codex-turn-state: expected "ts-1", got absent']
+            assert messages(srv) == ['server.exchanges[0].expect.headers.x-codex-turn-state: expected "ts-1", got absent']
             assert "sk-secret-canary-1" not in json.dumps(srv.transcript.to_json())
     run(main())
 
@@ -207,7 +212,7 @@ def test_websocket_expect_send_duplicate_malformed_and_binary():
             assert got[3] == b"\x00\x01\x02"
             assert [json.loads(g)["type"] for g in got[4:]] == ["b", "a"]  # reordered as scripted
             await srv.settle(timeout=1)
-            assert srv.findings() == []
+            assert messages(srv) == []
     run(main())
 
 
@@ -219,7 +224,7 @@ def test_websocket_expect_mismatch_and_unexpected_extra_message():
                 await ws.send(json.dumps({"type": "input_audio_buffer.append"}))
                 await asyncio.sleep(0.1)
             await srv.settle(timeout=1)
-            findings = srv.findings()
+            findings = messages(srv)
             assert findings[0] == "server.exchanges[0].script[0].expect.session.tools: expected absent, got []"
             assert "unexpected client text message" in findings[1]
     run(main())
@@ -317,7 +322,7 @@ def test_unreached_expect_is_a_finding_when_the_client_leaves():
             async with connect(ws_url(srv), open_timeout=3, close_timeout=1) as ws:
                 await ws.send(json.dumps({"type": "a"}))
             await srv.settle(timeout=1)
-            findings = srv.findings()
+            findings = messages(srv)
             assert findings == ['server.exchanges[0].script[1]: client sent a close frame instead of a message matching {"type": "b"}']
     run(main())
 
@@ -329,7 +334,7 @@ def test_case_end_reports_steps_never_reached_and_unused_exchanges():
         ws = await connect(ws_url(srv), open_timeout=3, close_timeout=0.2)
         await srv.aclose()  # the case ends while the server waits for "a"
         await ws.close()
-        assert srv.findings() == [
+        assert messages(srv) == [
             'server.exchanges[0].script[0]: not reached, the case ended first (expected {"type": "a"})',
             "server.exchanges[1] (http * /v1/responses): expected exactly 1 request(s), got 0",
         ]
@@ -385,7 +390,7 @@ def test_expect_eof_tells_a_dropped_socket_from_a_close_frame():
             async with connect(ws_url(srv, "/v1/b"), open_timeout=3, close_timeout=1):
                 pass  # a clean close frame
             await srv.settle(timeout=1)
-            assert srv.findings() == ["server.exchanges[1].script[0]: client sent a close frame (code 1000), expected it to drop TCP without one"]
+            assert messages(srv) == ["server.exchanges[1].script[0]: client sent a close frame (code 1000), expected it to drop TCP without one"]
     run(main())
 
 
@@ -397,7 +402,7 @@ def test_slow_upgrade_and_raw_target_in_order():
             async with connect(ws_url(srv, "/v1/realtime?model=m&intent=quicksilver"), open_timeout=3, close_timeout=1):
                 assert time.monotonic() - start >= 0.3
             await srv.settle(timeout=1)
-            assert srv.findings() == ['server.exchanges[0].expect.target: expected "/v1/realtime?intent=quicksilver&model=m", got "/v1/realtime?model=m&intent=quicksilver"']
+            assert messages(srv) == ['server.exchanges[0].expect.target: expected "/v1/realtime?intent=quicksilver&model=m", got "/v1/realtime?model=m&intent=quicksilver"']
     run(main())
 
 
@@ -415,7 +420,7 @@ def test_an_invalid_scripted_reply_is_a_finding_not_a_silent_drop():
         async with server({"http": {"path": "/v1/responses"}, "respond": {"headers": {"x-bad": " padded "}}}) as srv:
             await raw_request(srv, POST, read_timeout=1)
             await srv.settle(timeout=1)
-            (finding,) = srv.findings()
+            (finding,) = messages(srv)
             assert finding.startswith("the case's scripted reply is not valid HTTP/1.1:")
     run(main())
 

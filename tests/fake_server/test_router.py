@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fake_server.router import RequestHead, Router
 from fake_server.script import script_from_mapping
+from fake_server.transcript import Finding
 
 
 def head(method="POST", path="/v1/responses", *, websocket=False):
@@ -34,16 +35,27 @@ def test_websocket_and_http_routes_are_distinct_and_times_are_counted():
     assert router.route(head("GET", websocket=True))[0] is None
 
 
-def test_out_of_order_and_unmet_are_findings():
+def test_out_of_order_and_unmet_are_findings_in_the_late_exchanges_layer():
     script = script_from_mapping({"exchanges": [
-        {"name": "a", "http": {"path": "/a"}, "respond": {}},
+        {"name": "a", "http": {"path": "/a"}, "respond": {}, "layer": "codex"},
         {"name": "b", "http": {"path": "/b"}, "respond": {}},
-    ]})
+    ]}, layer="protocol")
     router = Router(script)
     ex, findings = router.route(head(path="/b"))
     assert ex.name == "b"
-    assert len(findings) == 1 and "arrived before server.exchanges[0] 'a'" in findings[0]
-    assert router.unmet() == ["server.exchanges[0] 'a' (http * /a): expected exactly 1 request(s), got 0"]
+    assert len(findings) == 1 and "arrived before server.exchanges[0] 'a'" in findings[0].message
+    assert findings[0].layer == "codex"
+    assert router.unmet() == [Finding("server.exchanges[0] 'a' (http * /a): expected exactly 1 request(s), got 0", "codex")]
+
+
+def test_layers_default_from_the_script_to_exchanges_blocks_and_steps():
+    script = script_from_mapping({"exchanges": [
+        {"http": {"path": "/a"}, "expect": {"headers": {"x": "1"}, "layer": "codex"}, "respond": {}},
+        {"websocket": {"path": "/b"}, "layer": "codex", "script": [{"expect": {"type": "a"}}, {"expect": {"type": "b"}, "layer": "protocol"}]},
+    ]}, layer="protocol")
+    http, ws = script.exchanges
+    assert (http.layer, http.expect_layer, http.expect) == ("protocol", "codex", {"headers": {"x": "1"}})
+    assert (ws.layer, [s.layer for s in ws.script]) == ("codex", ["codex", "protocol"])
 
 
 def test_unordered_scripts_do_not_report_order():

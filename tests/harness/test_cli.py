@@ -28,7 +28,7 @@ server:
       times: {min: 0, max: 1}
       respond: {status: 200, json: {ok: true}}
 expect:
-  events: {snapshot: false}
+  snapshot: false
 """
 
 
@@ -55,14 +55,14 @@ def test_validate_rejects_a_broken_case_naming_file_line_and_field(suite: Path, 
 
 def test_validate_reports_missing_and_orphan_snapshots(suite: Path, capsys):
     good = suite / "foundation" / "good.yaml"
-    good.write_text(GOOD.replace("expect:\n  events: {snapshot: false}\n", ""))
+    good.write_text(GOOD.replace("expect:\n  snapshot: false\n", ""))
     snaps = suite / "foundation" / "__snapshots__"
-    snaps.mkdir()
-    (snaps / "foundation.cli.gone.jsonl").write_text("")
+    (snaps / "codex-cli").mkdir(parents=True)
+    (snaps / "codex-cli" / "foundation.cli.gone.jsonl").write_text("")
     assert main(["validate", str(suite)]) == 1
     err = capsys.readouterr().err
-    assert "expect.events.snapshot: missing snapshot" in err
-    assert f"{snaps / 'foundation.cli.gone.jsonl'}: snapshot of no case (no case has id 'foundation.cli.gone')" in err
+    assert f"expect.snapshot: missing snapshot {snaps / 'reference' / 'foundation.cli.good.jsonl'}" in err
+    assert f"{snaps / 'codex-cli' / 'foundation.cli.gone.jsonl'}: snapshot of no case (no case has id 'foundation.cli.gone')" in err
 
 
 def test_validate_a_missing_path(capsys):

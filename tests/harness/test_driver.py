@@ -16,7 +16,9 @@ import pytest
 from harness.adapters.driver import DriverAdapter
 from harness.case.loader import parse_case_text
 from harness.errors import AdapterError
+from harness.layer import Layer
 from harness.runner import judge, run_case
+from harness.verdict.finding import Plane
 from harness.verdict.outcome import Outcome
 
 
@@ -35,10 +37,14 @@ server:
   exchanges:
     - http: {method: POST, path: /v1/responses}
       respond: {status: 200}
+expect:
+  events:
+    - sequence: [{type: turn.completed, status: 200}]
+    - count: {type: responses.output_text_delta}
+      n: 0
 """,
     file=Path("cases/foundation/driver.yaml"),
 )
-EXPECTED = '{"type": "turn.completed", "status": 200}\n'
 
 
 TOKEN = f"wireplay-test-{uuid.uuid4().hex}"  # per test run: parallel workers don't see each other
@@ -74,44 +80,44 @@ def nothing_left_behind():
 
 def test_a_correct_driver_passes_and_says_who_it_is():
     a = adapter("ok")
-    assert (a.name, a.capabilities) == ("hostile-ok", frozenset({"responses.sse"}))
-    result = judge(run_case(CASE, adapter=a), expected=EXPECTED)
+    assert (a.name, a.capabilities, a.layers) == ("hostile-ok", frozenset({"responses.sse"}), frozenset({Layer.PROTOCOL}))
+    result = judge(run_case(CASE, adapter=a))
     assert result.outcome is Outcome.PASS, result.detail
     assert result.implementation == "hostile-ok"
 
 
 def test_hang_is_a_timeout():
-    result = judge(run_case(CASE, adapter=adapter("hang"), timeout=1), expected=EXPECTED)
+    result = judge(run_case(CASE, adapter=adapter("hang"), timeout=1))
     assert result.outcome is Outcome.TIMEOUT
 
 
 def test_crash_is_an_error_with_exit_code_and_stderr_tail():
-    result = judge(run_case(CASE, adapter=adapter("crash")), expected=EXPECTED)
+    result = judge(run_case(CASE, adapter=adapter("crash")))
     assert result.outcome is Outcome.ERROR
     assert "the driver crashed (exit code 3) during responses.turn" in result.detail
     assert "fatal: the client fell over" in result.detail
 
 
 def test_stderr_flood_is_drained_and_only_its_tail_kept():
-    result = judge(run_case(CASE, adapter=adapter("flood")), expected=EXPECTED)
+    result = judge(run_case(CASE, adapter=adapter("flood")))
     assert result.outcome is Outcome.PASS, result.detail
 
 
 def test_garbage_on_stdout_is_an_error_naming_the_line():
-    result = judge(run_case(CASE, adapter=adapter("garbage")), expected=EXPECTED)
+    result = judge(run_case(CASE, adapter=adapter("garbage")))
     assert result.outcome is Outcome.ERROR
     assert "the driver wrote a line that is not JSON: 'this is not json'" in result.detail
 
 
 def test_a_driver_that_never_ends_is_killed():
     started = time.monotonic()
-    result = judge(run_case(CASE, adapter=adapter("immortal")), expected=EXPECTED)
+    result = judge(run_case(CASE, adapter=adapter("immortal")))
     assert result.outcome is Outcome.PASS, result.detail
     assert time.monotonic() - started < 8
 
 
 def test_grandchildren_are_killed_with_the_group():
-    result = judge(run_case(CASE, adapter=adapter("spawn")), expected=EXPECTED)
+    result = judge(run_case(CASE, adapter=adapter("spawn")))
     assert result.outcome is Outcome.PASS, result.detail
 
 
@@ -123,19 +129,22 @@ def test_a_driver_that_never_says_hello_is_reported():
 def test_an_event_flood_is_recorded_not_fatal():
     # 50 000 events take a few seconds on a loaded machine: the bound is generous on purpose.
     run = run_case(CASE, adapter=adapter("event-flood"), timeout=60)
-    result = judge(run, expected=EXPECTED)
-    assert result.outcome is Outcome.FAIL  # the events differ from the snapshot, and the run went on
+    result = judge(run)
+    assert result.outcome is Outcome.FAIL  # the flood breaks the count assertion, and the run went on
     assert len(run.events) == 50_001
+    assert [f.message for f in result.findings] == [
+        'expect.events[1].count: expected exactly 0 event(s) matching {"type": "responses.output_text_delta"}, got 50000']
 
 
 def test_garbage_on_the_wire_is_a_clear_wire_failure_and_no_port_is_left():
     import socket
 
     run = run_case(CASE, adapter=adapter("wire-garbage"))
-    result = judge(run, expected=EXPECTED)
+    result = judge(run)
     assert result.outcome is Outcome.FAIL
-    assert any("client sent invalid HTTP" in f for f in result.wire.findings)
-    assert 'server.exchanges[0].expect' not in " ".join(result.wire.findings)
+    wire = [f.message for f in result.findings if f.plane is Plane.WIRE]
+    assert any("client sent invalid HTTP" in f for f in wire)
+    assert "server.exchanges[0].expect" not in " ".join(wire)
     port = next(r["port"] for r in run.wire_log if r["kind"] == "listen")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1)

@@ -40,5 +40,5 @@ def test_duplicate_ids_and_missing_snapshots_are_catalog_errors(tmp_path: Path):
     (area / "b.yaml").write_text(body)
     entries = load_catalog([tmp_path / "cases"], check_snapshots=True)
     messages = [str(e) for entry in entries for e in entry.errors]
-    assert f"{area / 'a.yaml'}: expect.events.snapshot: missing snapshot {area / '__snapshots__' / 'foundation.same.jsonl'}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it" in messages
+    assert f"{area / 'a.yaml'}: expect.snapshot: missing snapshot {area / '__snapshots__' / 'reference' / 'foundation.same.jsonl'}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it" in messages
     assert f"{area / 'b.yaml'}:1: id: duplicate id 'foundation.same', also used by {area / 'a.yaml'}; ids must be unique" in messages

@@ -32,7 +32,7 @@ server:
     - http: {method: POST, path: /v1/responses}
       expect: {headers: {x-my-project: {$any: string}}}
       respond: {status: 503}
-expect: {events: {snapshot: false}}
+expect: {snapshot: false}
 """
 
 EXPECTATIONS = """
@@ -40,6 +40,7 @@ implementation: reference
 expectations:
   foundation.myproject.own-case:
     outcome: FAIL
+    class: deviation
     why: the reference client sends no x-my-project header (kept visible, CI stays green)
 """
 

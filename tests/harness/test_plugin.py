@@ -53,6 +53,9 @@ server:
       times: {{min: 0, max: 1}}
       expect: {{body: {{input: hi}}}}
       respond: {{status: {status}}}
+expect:
+  events:
+    - sequence: [{{type: turn.completed, status: 200}}]
 """
 
 
@@ -77,14 +80,6 @@ def outcomes(report_path) -> dict[str, str]:
 
 
 def test_every_outcome_through_pytest(project: pytest.Pytester):
-    # First run writes the snapshots (the events plane), which a reviewer then reads.
-    project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--snapshot-update", "-k", "pass or fail")
-    snap = project.path / "cases" / "foundation" / "__snapshots__" / "foundation.p.pass.jsonl"
-    assert snap.read_text() == '{"type": "turn.completed", "status": 200}\n'
-    # The snapshot of the "fail" case records 500, so change the script to make it FAIL on events.
-    failing = project.path / "cases" / "foundation" / "fail.yaml"
-    failing.write_text(failing.read_text().replace("status: 500", "status: 503"))
-
     result = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-report-json", "report.json")
     result.assert_outcomes(passed=1, failed=4, skipped=1)
     assert outcomes(project.path / "report.json") == {
@@ -98,16 +93,32 @@ def test_every_outcome_through_pytest(project: pytest.Pytester):
     text = result.stdout.str()
     assert "broken.yaml:3: invalid YAML" in text
     assert "RuntimeError: client crashed" in text
-    assert '-{"type": "turn.completed", "status": 500}' in text
-    assert "foundation" in text and "wireplay summary" in text
+    assert 'events [protocol]: expect.events[0].sequence[0]: no event matching {"status": 200, "type": "turn.completed"}' in text
+    assert "foundation" in text and "wireplay summary" in text and "layer protocol: 4 case(s) judged" in text
+    assert not (project.path / "cases" / "foundation" / "__snapshots__").exists()  # nobody asked for snapshots
+
+
+def test_own_snapshots_lock_the_event_log_but_never_decide_the_outcome(project: pytest.Pytester):
+    args = ("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-snapshots", "-k", "pass")
+    project.runpytest(*args, "--snapshot-update").assert_outcomes(passed=1)
+    snap = project.path / "cases" / "foundation" / "__snapshots__" / "mock" / "foundation.p.pass.jsonl"
+    assert snap.read_text() == '{"type": "turn.completed", "status": 200}\n'
+    project.runpytest(*args).assert_outcomes(passed=1)
+
+    snap.write_text('{"type": "turn.completed", "status": 200}\n{"type": "warning", "message": "was there"}\n')
+    result = project.runpytest(*args, "--wireplay-report-json", "report.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*PASS, but its snapshot changed: foundation.p.pass*"])
+    (record,) = json.loads((project.path / "report.json").read_text())["cases"]
+    assert record["outcome"] == "PASS" and record["snapshot"]["ok"] is False
+    assert '-{"type": "warning", "message": "was there"}' in record["snapshot"]["diff"]
 
 
 def test_serial_and_parallel_give_the_same_outcomes(project: pytest.Pytester):
-    project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--snapshot-update", "-k", "pass or fail")
     serial = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-report-json", "serial.json")
     parallel = project.runpytest_subprocess("-p", "no:cacheprovider", "--wireplay-cases", "cases", "-n", "2", "--wireplay-report-json", "parallel.json")
-    serial.assert_outcomes(passed=2, failed=3, skipped=1)
-    parallel.assert_outcomes(passed=2, failed=3, skipped=1)
+    serial.assert_outcomes(passed=1, failed=4, skipped=1)
+    parallel.assert_outcomes(passed=1, failed=4, skipped=1)
     assert outcomes(project.path / "serial.json") == outcomes(project.path / "parallel.json")
 
 

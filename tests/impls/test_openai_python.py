@@ -138,8 +138,10 @@ server:
         {"type": "realtime.output_transcript_delta", "delta": "fixed"},
         {"type": "conversation.closed", "reason": "requested"},
     )
-    result = judge(run_case(c, adapter=sdk), expected=expected)
+    run = run_case(c, adapter=sdk)
+    result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
+    assert run.snapshot_text() == expected
 
 
 @needs_sdk
@@ -165,8 +167,10 @@ server:
     )
     expected = lines({"type": "realtime.error", "http_status": 401, "request_id": "req_1",
                       "message": "failed to connect realtime websocket: HTTP 401 Unauthorized (x-request-id: req_1)"})
-    result = judge(run_case(c, adapter=sdk), expected=expected)
+    run = run_case(c, adapter=sdk)
+    result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
+    assert run.snapshot_text() == expected
 
 
 @needs_sdk
@@ -200,9 +204,10 @@ server:
 """,
         "oai-sse",
     )
-    result = judge(run_case(c, adapter=sdk), expected=None)
-    assert result.wire.ok, result.wire.findings
-    events = [json.loads(line) for line in result.events.actual.splitlines()]
+    run = run_case(c, adapter=sdk)
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+    events = [json.loads(line) for line in run.snapshot_text().splitlines()]
     assert [e["type"] for e in events] == [
         "turn.started", "responses.server_model", "responses.output_item_done", "turn.tool_call",
         "responses.completed", "responses.output_text_delta", "responses.completed", "turn.completed",
@@ -244,8 +249,10 @@ server:
         {"type": "responses.output_text_delta", "delta": "half"},
         {"type": "turn.completed", "status": "completed"},
     )
-    result = judge(run_case(c, adapter=sdk), expected=expected)
+    run = run_case(c, adapter=sdk)
+    result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
+    assert run.snapshot_text() == expected
 
 
 @needs_sdk
@@ -278,5 +285,7 @@ server:
         {"type": "responses.completed", "response_id": "resp_1"},
         {"type": "turn.completed", "status": "completed"},
     )
-    result = judge(run_case(c, adapter=sdk), expected=expected)
+    run = run_case(c, adapter=sdk)
+    result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
+    assert run.snapshot_text() == expected
