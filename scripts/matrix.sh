@@ -66,7 +66,7 @@ done
 echo "matrix: wrote ${reports[*]} and $OUT/matrix.html" >&2
 
 "$PY" - "$ROOT" "${reports[@]}" <<'PYEOF' || status=1
-"""Outcome counts by area x implementation, as a markdown table."""
+"""Outcome counts by area x implementation, overall and per layer, as markdown tables."""
 import json
 import re
 import sys
@@ -78,30 +78,55 @@ root = Path(sys.argv[1])
 
 
 def label(impl: str) -> str:
-    """The implementation and the version its expectations file pins (none for the reference)."""
-    path = root / "harness" / "impls" / impl.replace("-", "_") / "expectations.yaml"
-    found = re.search(r"^version:\s*(\S+)", path.read_text(encoding="utf-8"), re.M) if path.is_file() else None
-    return f"{impl} {found.group(1)}" if found else impl
+    """The implementation and the version its expectations files pin (none for the reference)."""
+    folder = root / "harness" / "impls" / impl.replace("-", "_") / "expectations"
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        found = re.search(r"^version:\s*(\S+)", path.read_text(encoding="utf-8"), re.M)
+        if found:
+            return f"{impl} {found.group(1)}"
+    return impl
 
 
-runs = []
+def table(runs, title):
+    areas = sorted({a for _, c in runs for a in c if a != "all"}) + ["all"]
+    print(f"\n{title}\n")
+    print("| area | implementation | " + " | ".join(OUTCOMES) + " | total |")
+    print("|---|---|" + "---:|" * (len(OUTCOMES) + 1))
+    for area in areas:
+        for name, counts in runs:
+            row = counts.get(area, Counter())
+            cells = [str(row[o]) for o in OUTCOMES] + [str(sum(row.values()))]
+            shown = f"**{area}**" if area == "all" else area
+            print(f"| {shown} | {name} | " + " | ".join(cells) + " |")
+
+
+overall, layers = [], {"protocol": [], "codex": []}
+known = []
 for file in sys.argv[2:]:
     report = json.loads(Path(file).read_text(encoding="utf-8"))
+    name = label(report["implementation"])
     counts: dict[str, Counter] = {}
+    per_layer = {layer: {} for layer in layers}
+    classes = Counter()
     for case in report["cases"]:
         area = case["id"].split(".", 1)[0]
-        counts.setdefault(area, Counter())[case["outcome"]] += 1
-        counts.setdefault("all", Counter())[case["outcome"]] += 1
-    runs.append((label(report["implementation"]), counts))
-
-areas = sorted({a for _, c in runs for a in c if a != "all"}) + ["all"]
-print("| area | implementation | " + " | ".join(OUTCOMES) + " | total |")
-print("|---|---|" + "---:|" * (len(OUTCOMES) + 1))
-for area in areas:
-    for name, counts in runs:
-        row = counts.get(area, Counter())
-        cells = [str(row[o]) for o in OUTCOMES] + [str(sum(row.values()))]
-        shown = f"**{area}**" if area == "all" else area
-        print(f"| {shown} | {name} | " + " | ".join(cells) + " |")
+        for key in (area, "all"):
+            counts.setdefault(key, Counter())[case["outcome"]] += 1
+            for layer in layers:
+                outcome = (case.get("layers") or {}).get(layer)
+                if outcome:
+                    per_layer[layer].setdefault(key, Counter())[outcome] += 1
+        if case.get("known") and case["outcome"] not in ("PASS", "UNSUPPORTED"):
+            classes[case["known"].get("class", "?")] += 1
+    overall.append((name, counts))
+    for layer in layers:
+        layers[layer].append((name, per_layer[layer]))
+    known.append((name, classes))
+table(overall, "Overall outcome (the most severe of the judged layers):")
+for layer, runs in layers.items():
+    table(runs, f"Layer `{layer}` (cases judged in that layer):")
+print("\nKnown non-PASS outcomes by class (expectations files):\n")
+for name, classes in known:
+    print(f"- {name}: " + (", ".join(f"{n} {c}" for c, n in sorted(classes.items())) or "none"))
 PYEOF
 exit "$status"
