@@ -264,8 +264,8 @@ class ResponsesClient:
         return not self._ws_disabled
 
     def _fallback_on_426(self, outcome: Outcome) -> None:
-        """426 Upgrade Required: HTTP for good, at once, with the fallback warning unless the
-        profile pins codex 0.169.0's silent fallback (§6.3, codex-cli §4g)."""
+        """426 Upgrade Required: HTTP for good, at once and silently, as codex does (§6.3,
+        codex-cli §4g); the profile's warn_on_426_fallback adds the issue's warning."""
         self._fallback_to_http()
         if self._profile.warn_on_426_fallback and outcome.error is not None:
             err = map_api_error(outcome.error, now_s=time.time())

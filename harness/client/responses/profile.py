@@ -38,9 +38,11 @@ class ResponsesProfile:
     """Later: echo turn state in `client_metadata["x-codex-turn-state"]` (§3.4, §10)."""
     ws_incremental_across_turns: bool = False
     """Later: the websocket incremental baseline survives the end of a turn (codex-cli §4g)."""
-    warn_on_426_fallback: bool = True
-    """The issue: a 426 upgrade falls back to HTTP with the `Falling back ...` warning, as
-    exhausted retries do; false pins the silent 426 of codex 0.169.0 / the source (§6.3)."""
+    warn_on_426_fallback: bool = False
+    """A 426 upgrade falls back to HTTP silently, as codex does in every revision read
+    (core/src/client.rs: FallbackToHttp → try_switch_fallback_transport logs only; the
+    Warning comes from exhausted retries) and as 0.169.0 does; true adds the `Falling back
+    ...` warning the project's issue asked for (§6.3)."""
     fallback_resets_retries: bool = True
     """Early-2026 resets the stream retry budget after falling back to HTTP (§6.3)."""
     hide_first_ws_reconnect: bool = False
