@@ -30,12 +30,22 @@ from harness.client.realtime.headers import (
 from harness.client.realtime.inbound import CONNECTION_CLOSED_MESSAGE
 from harness.client.realtime.session import RealtimeSession, Step
 from harness.client.realtime.url import realtime_url
-from harness.client.transport_errors import neutral_text
+from harness.client.transport_errors import CONNECTION_RESET, neutral_text
 
 
-__all__ = ["NOT_RUNNING_MESSAGE", "RealtimeClient"]
+__all__ = [
+    "CLOSED_WITHOUT_HANDSHAKE",
+    "NOT_RUNNING_MESSAGE",
+    "STREAM_DISCONNECTED_PREFIX",
+    "RealtimeClient",
+    "read_error_message",
+]
 
 NOT_RUNNING_MESSAGE = "conversation is not running"
+STREAM_DISCONNECTED_PREFIX = "stream disconnected before completion: "
+"""`CodexErr::Stream`'s text, which every mapped codex-api transport error carries."""
+CLOSED_WITHOUT_HANDSHAKE = "connection closed without a closing handshake"
+"""The neutral stand-in for tungstenite's `ResetWithoutClosingHandshake` (TCP FIN, no Close)."""
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 REALTIME_ENDPOINT = "/realtime"  # the `endpoint` of the auth tags (docs/auth.md)
 _TASK_CANCEL_TIMEOUT_S = 1.0
@@ -64,6 +74,20 @@ def _describe(exc: BaseException) -> str:
     return neutral_text(exc, phase="connect")
 
 
+def read_error_message(exc: BaseException) -> str:
+    """A failed websocket read as Codex reports it (realtime-wire §4, §6.4).
+
+    codex-api's `next_event` returns `ApiError::Stream("failed to read websocket message:
+    {err}")`; core maps it (`map_api_error`) to `CodexErr::Stream`, whose text is
+    `stream disconnected before completion: {msg}`. The library's own `{err}` is replaced
+    by a neutral phrase (events never carry one library's text).
+    """
+    reason = neutral_text(exc, phase="connect")
+    if reason != CONNECTION_RESET:
+        reason = CLOSED_WITHOUT_HANDSHAKE
+    return f"{STREAM_DISCONNECTED_PREFIX}failed to read websocket message: {reason}"
+
+
 def _connect_error(exc: Exception) -> dict[str, Any]:
     """A rejected or failed connect as one clear event (realtime-wire §6.2, test revision)."""
     if isinstance(exc, InvalidStatus):
@@ -80,26 +104,16 @@ def _connect_error(exc: Exception) -> dict[str, Any]:
 
 
 def _drop(ws: ClientConnection) -> None:
-    """Drop the TCP connection without a close handshake, as dropping the Rust socket does."""
+    """Drop the TCP connection without a close handshake, as dropping the Rust socket does.
+
+    Codex core never closes a realtime socket gracefully: a conversation close
+    (`handle_close` → `shutdown()`), a replaced conversation and a terminal error all
+    abort the task that owns the socket, so the server sees TCP end with no close
+    frame (1006; realtime-wire §3.8, §6.3). Only codex-api's own `close()` sends a
+    Close frame, and core never calls it.
+    """
     with contextlib.suppress(Exception):
         ws.transport.abort()
-
-
-async def _close_socket(ws: ClientConnection, *, timeout_s: float) -> bool:
-    """Send a close frame and wait, at most `timeout_s`, for the handshake to finish.
-
-    Returns True when the server did not finish it in time and the TCP connection was
-    dropped instead: a stalled close handshake must never hang the client.
-    """
-    try:
-        async with asyncio.timeout(timeout_s):
-            await ws.close()
-    except TimeoutError:
-        _drop(ws)
-        return True
-    except Exception:
-        _drop(ws)
-    return False
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:
@@ -165,13 +179,13 @@ class RealtimeClient:
         await handler(args)
 
     async def aclose(self) -> None:
-        """Release the socket and tasks, bounded by the close timeout; never raises."""
+        """Release the socket (dropped, as Codex exiting drops it) and tasks; never raises."""
         conversation, self._conversation = self._conversation, None
         try:
             if conversation is not None and conversation.active:
                 conversation.active = False
                 await _cancel(conversation.reader)
-                await _close_socket(conversation.ws, timeout_s=self._close_timeout_s)
+                _drop(conversation.ws)
             for task in list(self._tasks):
                 await _cancel(task)
         except Exception:
@@ -250,16 +264,15 @@ class RealtimeClient:
 
     async def _close(self, args: Mapping[str, Any]) -> None:
         del args
-        # realtime-wire §6.3: closed{requested} is reported even when nothing was running.
+        # realtime-wire §3.8, §6.3: handle_close → shutdown() aborts the input task that owns
+        # the socket, so it is dropped with no Close frame and no close handshake (the server
+        # sees 1006), then closed{requested} is reported, even when nothing was running.
         conversation, self._conversation = self._conversation, None
-        close_timed_out = False
         if conversation is not None and conversation.active:
             conversation.active = False
             await _cancel(conversation.reader)
-            close_timed_out = await _close_socket(conversation.ws, timeout_s=self._close_timeout_s)
-        self._emit(
-            ev.conversation_closed(reason=ev.REASON_REQUESTED, close_timed_out=close_timed_out)
-        )
+            _drop(conversation.ws)
+        self._emit(ev.conversation_closed(reason=ev.REASON_REQUESTED))
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -318,9 +331,9 @@ class RealtimeClient:
                 proxy=None,
                 open_timeout=open_timeout_s,
                 ping_interval=None,
-                # Our own bounded close (_close_socket) must fire first; this only bounds
-                # sends attempted while the server is closing.
-                close_timeout=self._close_timeout_s * 2,
+                # The client never closes gracefully (it drops the socket); this only bounds
+                # the library's answer to a close the server starts.
+                close_timeout=self._close_timeout_s,
                 max_size=_MAX_MESSAGE_BYTES,
                 **kwargs,
             )
@@ -376,10 +389,14 @@ class RealtimeClient:
             failure: str | None = None
             try:
                 message = await conversation.ws.recv()
-            except ConnectionClosed:
+            except ConnectionClosed as exc:
+                # A Close frame from the server is Ok(None) (realtime-wire §4); TCP ending
+                # without one (FIN or RST) is a read error, like tungstenite's.
                 message = None
+                if exc.rcvd is None:
+                    failure = read_error_message(exc)
             except Exception as exc:  # a read error also ends the conversation (§4)
-                message, failure = None, f"failed to read websocket message: {_describe(exc)}"
+                message, failure = None, read_error_message(exc)
             async with conversation.lock:
                 if not conversation.active:
                     return
