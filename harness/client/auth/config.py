@@ -98,16 +98,20 @@ class AuthConfig:
         if mode == "api_key":
             return cls._api_key(raw, tags=tags, fallback=api_key)
         tokens = _tokens(raw, "tokens", required=True)
+        # The area's own key is kept beside ChatGPT / external tokens: the realtime
+        # upgrade authenticates with an API key only (AuthManager.bearer_token).
         if mode == "chatgpt":
             return cls(
                 mode=mode,
                 tags=tags,
+                api_key=api_key or None,
                 tokens=tokens,
                 tokens_on_reload=_tokens(raw, "tokens_on_reload", required=False),
                 refresh_url=_opt_str(raw, "refresh_url"),
                 client_id=_opt_str(raw, "client_id") or CLIENT_ID,
             )
-        return cls(mode=mode, tags=tags, tokens=tokens, refresh=_external_refresh(raw))
+        return cls(mode=mode, tags=tags, api_key=api_key or None, tokens=tokens,
+                   refresh=_external_refresh(raw))  # fmt: skip
 
     @classmethod
     def _api_key(cls, raw: Mapping[str, Any], *, tags: bool, fallback: str | None) -> AuthConfig:

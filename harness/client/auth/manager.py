@@ -47,10 +47,12 @@ from harness.client.auth.tags import PendingRetry, RequestAuthContext, recovery_
 from harness.client.auth.tokens import TokenData, auth_json_text, parse_auth_json
 
 
-__all__ = ["ACCOUNT_ID_HEADER", "AuthManager", "RecoveryDecision", "RequestAttempts"]
+__all__ = ["ACCOUNT_ID_HEADER", "REALTIME_ENDPOINT", "AuthManager", "RecoveryDecision", "RequestAttempts"]
 
 Emit = Callable[[dict[str, Any]], None]
 ACCOUNT_ID_HEADER = "ChatGPT-Account-ID"
+REALTIME_ENDPOINT = "/realtime"
+"""The realtime upgrade: codex authenticates it with an API key only, without tags or recovery."""
 NO_REFRESH_URL = "Failed to refresh token: no token endpoint is configured"
 EXTERNAL_NOT_CONFIGURED = "external auth is not configured"
 EXTERNAL_NO_METADATA = "external auth refresh did not return ChatGPT metadata"
@@ -104,8 +106,20 @@ class AuthManager:
         return self._cfg.mode
 
     @property
+    def realtime(self) -> bool:
+        """A manager for the realtime upgrade (codex core realtime_conversation.rs).
+
+        codex's `realtime_api_key` takes the provider key, the bearer token or the
+        auth.json API key, never a ChatGPT or host-provided access token (with none:
+        `realtime conversation requires API key auth`); `realtime_request_headers` sends
+        `Authorization` and `x-session-id` only; the realtime connect runs no 401
+        recovery and emits no feedback tags (those come from the model client only).
+        """
+        return self.endpoint == REALTIME_ENDPOINT
+
+    @property
     def tags_enabled(self) -> bool:
-        return self._cfg.tags and self._emit is not None
+        return self._cfg.tags and self._emit is not None and not self.realtime
 
     @property
     def auth_file(self) -> Path | None:
@@ -113,14 +127,16 @@ class AuthManager:
         return self._file
 
     def bearer_token(self) -> str | None:
-        """The current API key or access token; None: no `Authorization` header at all."""
-        if self._cfg.mode == "api_key":
+        """The current API key or access token; None: no `Authorization` header at all.
+
+        On the realtime upgrade only an API key (see `realtime`)."""
+        if self._cfg.mode == "api_key" or self.realtime:
             return self._cfg.api_key or None
         return self._cached.access_token if self._cached is not None else None
 
     def account_id(self) -> str | None:
-        """The `ChatGPT-Account-ID` value (ChatGPT auth only)."""
-        if self._cfg.mode == "api_key" or self._cached is None:
+        """The `ChatGPT-Account-ID` value (ChatGPT auth only; never on the realtime upgrade)."""
+        if self._cfg.mode == "api_key" or self._cached is None or self.realtime:
             return None
         return self._cached.account_id
 
@@ -333,6 +349,8 @@ class RequestAttempts:
     async def unauthorized(self, headers: Headerish) -> RecoveryDecision:
         """`handle_unauthorized`: run the next step if any, report it, say what follows."""
         manager = self._manager
+        if manager.realtime:
+            return RecoveryDecision()  # no step, no tag: the caller reports the 401 itself
         debug = debug_context(headers)
         if manager.byok:
             manager._report_recovery(mode="none", phase="recovery_not_run", outcome="skipped",

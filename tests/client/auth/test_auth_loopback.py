@@ -238,3 +238,69 @@ def test_responses_client_permanent_failure_is_fatal_unauthorized() -> None:
         assert not [e for e in events if e["type"] == "turn.stream_error"]
 
     run(body)
+
+
+# -- the realtime upgrade: API keys only (codex core realtime_conversation.rs) -------------
+
+
+def test_realtime_manager_uses_the_api_key_never_the_access_token() -> None:
+    async def body() -> None:
+        events: list[dict[str, Any]] = []
+        raw = chatgpt("http://127.0.0.1:9")
+        keyed = AuthManager(AuthConfig.from_mapping(raw, api_key="sk-rt"), emit=events.append,
+                            endpoint="/realtime")  # fmt: skip
+        assert keyed.headers() == [("Authorization", "Bearer sk-rt")]
+        keyless = AuthManager(AuthConfig.from_mapping(raw), emit=events.append, endpoint="/realtime")
+        assert keyless.bearer_token() is None and keyless.headers() == []
+        attempts = keyed.attempts("websocket_connect")
+        attempts.observe(ok=False, status=401)
+        decision = await attempts.unauthorized([("x-request-id", "req_1")])
+        assert not decision.retry and decision.failure is None
+        assert events == []  # no feedback tags for the realtime connect
+        # the Responses endpoint keeps the access token, its tags and its recovery
+        responses = AuthManager(AuthConfig.from_mapping(raw, api_key="sk-rt"), emit=events.append)
+        assert responses.bearer_token() == AT1
+        assert ("ChatGPT-Account-ID", ACCOUNT) in responses.headers()
+
+    run(body)
+
+
+def _realtime_client(origin: str, auth: dict[str, Any], events: list[dict[str, Any]], **config: Any) -> Any:
+    from harness.client.realtime import RealtimeClient
+
+    return RealtimeClient(base_url=origin + "/v1", emit=events.append,
+                          config={"version": "v2", "auth": auth, **config})  # fmt: skip
+
+
+def test_realtime_start_with_chatgpt_tokens_only_is_refused_without_an_upgrade() -> None:
+    async def body() -> None:
+        async with FakeServer({}) as server:
+            events: list[dict[str, Any]] = []
+            client = _realtime_client(server.origin, chatgpt(server.origin), events)
+            try:
+                await client.handle("realtime.start", {"prompt": "hi", "session_id": "s-1"})
+            finally:
+                await client.aclose()
+        assert server.requests == []
+        assert events == [{"type": "realtime.error", "message": "realtime conversation requires API key auth"}]
+
+    run(body)
+
+
+def test_realtime_401_with_an_api_key_beside_chatgpt_tokens_runs_no_recovery() -> None:
+    async def body() -> None:
+        rejected = Reply(401, {"error": {"message": "bad key"}}, headers=[("x-request-id", "req_rt")])
+        async with FakeServer({"/v1/realtime": [rejected, rejected]}) as server:
+            events: list[dict[str, Any]] = []
+            client = _realtime_client(server.origin, chatgpt(server.origin), events, api_key="sk-rt-key")
+            try:
+                await client.handle("realtime.start", {"prompt": "hi", "session_id": "s-1"})
+            finally:
+                await client.aclose()
+        (upgrade,) = server.requests  # one upgrade, no token request, no second handshake
+        assert upgrade.headers["authorization"] == "Bearer sk-rt-key"
+        assert "chatgpt-account-id" not in upgrade.headers
+        assert [e["type"] for e in events] == ["realtime.error"]
+        assert events[0]["http_status"] == 401 and events[0]["request_id"] == "req_rt"
+
+    run(body)
