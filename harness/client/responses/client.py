@@ -160,7 +160,8 @@ class ResponsesClient:
             for _ in range(MAX_REQUESTS_PER_TURN):
                 failure = await self._sample_with_retries(turn)
                 if failure is not None:
-                    self._emit(events.error(failure.message, failure.code, failure.http_status))
+                    self._emit(events.error(failure.message, failure.code, failure.http_status,
+                                            failure.request_id))  # fmt: skip
                     self._abort_pending_calls(turn)
                     status = "failed"
                     break

@@ -76,6 +76,9 @@ class TurnError:
     code: str
     delay_s: float | None = None
     http_status: int | None = None
+    request_id: str | None = None
+    """The failed response's `x-request-id` (else `x-oai-request-id`), for the neutral
+    `error.request_id`: surfacing a server error includes its request id."""
     rate_limits: RateLimitSnapshot | None = None
 
 
@@ -109,7 +112,8 @@ def map_api_error(err: ApiError, *, now_s: float) -> TurnError:
     if kind == "io":  # §5.1 transient recovery failure: `CodexErr::Io`, retryable
         return TurnError(kind=kind, message=err.message, retryable=True, code="other")
     if kind == "http":
-        return dataclasses.replace(_map_http(err, now_s=now_s), http_status=err.status)
+        return dataclasses.replace(_map_http(err, now_s=now_s), http_status=err.status,
+                                   request_id=err.headers.request_id())  # fmt: skip
     raise ValueError(f"unknown ApiError kind {kind!r}")
 
 

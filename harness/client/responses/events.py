@@ -118,8 +118,11 @@ def warning(message: str) -> dict[str, Any]:
     return {"type": "warning", "message": message}
 
 
-def error(message: str, code: str | None, http_status: int | None = None) -> dict[str, Any]:
-    return _some({"type": "error", "message": message, "code": code, "http_status": http_status})
+def error(
+    message: str, code: str | None, http_status: int | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    return _some({"type": "error", "message": message, "code": code, "http_status": http_status,
+                  "request_id": request_id})  # fmt: skip
 
 
 def telemetry_request(

@@ -201,8 +201,9 @@ def test_401_is_not_transport_retried_and_reports_reference_text() -> None:
             {"type": "turn.stream_error", "message": "Reconnecting... 1/1", "details": text}
         ]
         assert rec.of("error") == [
-            {"type": "error", "message": text, "code": "other", "http_status": 401}
-        ]
+            {"type": "error", "message": text, "code": "other", "http_status": 401,
+             "request_id": "req_abc123"}
+        ]  # fmt: skip
         assert rec.of("turn.completed")[0]["status"] == "failed"
 
     run(body)

@@ -184,3 +184,27 @@ def test_usage_limit_text(limit: UsageLimit, text: str) -> None:
 def test_day_suffix(day: int, suffix: str) -> None:
     reset = int(dt.datetime(2024, 3, day, 12, 0, tzinfo=dt.UTC).timestamp())
     assert format_retry_timestamp(reset, NOW) == f"Mar {day}{suffix}, 2024 12:00 PM"
+
+
+@pytest.mark.parametrize(
+    ("err", "request_id"),
+    [
+        (http(401, {"error": {"message": "bad key"}}, x_request_id="req_abc123", cf_ray="ray-1"), "req_abc123"),
+        (http(404, "nope", x_oai_request_id="oai-1"), "oai-1"),
+        (http(429, {"error": {"type": "x"}}, cf_ray="ray-2"), None),
+        (http(503, {"error": {"message": "down"}}), None),
+    ],
+)
+def test_http_errors_carry_the_request_id_for_the_error_event(err: ApiError, request_id: str | None) -> None:
+    """Surfacing a server error includes its request id: x-request-id, else x-oai-request-id
+    (never cf-ray, which codex only shows in the text)."""
+    assert mapped(err).request_id == request_id
+
+
+def test_error_event_reports_request_id_only_when_known() -> None:
+    from harness.client.responses import events
+
+    assert events.error("m", "other", 401, "req_1") == {
+        "type": "error", "message": "m", "code": "other", "http_status": 401, "request_id": "req_1"
+    }  # fmt: skip
+    assert "request_id" not in events.error("m", "other", 500)
