@@ -28,10 +28,10 @@ from harness.case.model import Case, ClientStep
 from harness.layer import ALL_LAYERS, Layer
 from harness.verdict.events import (
     EventScope,
-    assertion_types,
     event_types,
     judge_events,
     report_problems,
+    unreported_types,
 )
 from harness.verdict.finding import Finding, Plane
 from harness.verdict.normalise import normalise_events, snapshot_text
@@ -63,7 +63,7 @@ def adapter_scope(adapter: Adapter) -> EventScope:
 
 def judged_layers(case: Case, *, layers: frozenset[Layer], scope: EventScope) -> frozenset[Layer]:
     """The claimed layers in which ``case`` asserts something this implementation can show."""
-    events = {a.layer for a in case.events if all(scope.keeps(t) for t in assertion_types(a))}
+    events = {a.layer for a in case.events if not unreported_types(a, scope)}
     return layers & (wire_layers(case, scope=scope) | events)
 
 

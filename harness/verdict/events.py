@@ -23,7 +23,7 @@ from harness.layer import Layer
 from harness.verdict.finding import Finding, Plane
 
 
-__all__ = ["EventScope", "EventsVerdict", "Timed", "event_types", "judge_events", "report_problems"]
+__all__ = ["EventScope", "EventsVerdict", "Timed", "event_types", "judge_events", "report_problems", "unreported_types"]
 
 Timed = tuple[float, Mapping[str, Any]]
 _DURATION_KEYS = re.compile(r"^(.+_ms|duration|elapsed|latency)$")
@@ -63,14 +63,20 @@ def event_types(matcher: Any) -> frozenset[str]:
     return frozenset()
 
 
-def assertion_types(assertion: EventAssertion) -> frozenset[str]:
-    """Every event type an assertion depends on (its window's anchor event included)."""
-    types = set(assertion.of)
-    for m in assertion.matchers:
-        types |= event_types(m)
-    if assertion.after and "event" in assertion.after:
-        types |= event_types(assertion.after["event"])
-    return frozenset(types)
+def unreported_types(assertion: EventAssertion, scope: EventScope) -> list[str]:
+    """The event types an assertion depends on that the implementation never reports.
+
+    A matcher depends on its literal types; one naming alternatives (``$any_of``) is
+    satisfiable as long as one of them is reported. The window's anchor event counts
+    too. Empty: the assertion can be judged.
+    """
+    missing: set[str] = {t for t in assertion.of if not scope.keeps(t)}
+    anchor = [assertion.after["event"]] if assertion.after and "event" in assertion.after else []
+    for m in (*assertion.matchers, *anchor):
+        types = event_types(m)
+        if types and not any(scope.keeps(t) for t in types):
+            missing |= types
+    return sorted(missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +182,7 @@ def judge_events(
     for a in case.events:
         if a.layer not in layers:
             continue
-        unreported = sorted(t for t in assertion_types(a) if not scope.keeps(t))
+        unreported = unreported_types(a, scope)
         if unreported:
             not_judged.append(f"{a.path} [{a.layer}]: not judged, {implementation} does not report {', '.join(unreported)}")
             continue

@@ -439,3 +439,15 @@ def test_wire_checks_select_client_messages():
         (Layer.CODEX, 'expect.wire[2].items[0].body.session.voice: expected "fathom", got "cove"'),
     ]
     assert result.layers == {Layer.PROTOCOL: Outcome.FAIL, Layer.CODEX: Outcome.FAIL}
+
+
+def test_alternative_event_types_are_judged_when_one_of_them_is_reported():
+    async def quiet(op, args, ctx):
+        await good_client(op, args, ctx)
+
+    text = CASE + "    - absent: {type: {$any_of: [warning, telemetry.request]}}\n    - sequence: [{type: {$any_of: [telemetry.request, telemetry.events]}}]\n"
+    adapter = MockAdapter(quiet, capabilities=CAPS)
+    adapter.unreported_events = frozenset({"telemetry.*"})
+    result = judge(run_case(load(text), adapter=adapter))
+    assert result.outcome is Outcome.PASS, result.detail
+    assert result.not_judged == ("expect.events[2] [protocol]: not judged, mock does not report telemetry.events, telemetry.request",)
