@@ -39,6 +39,7 @@ NAME = "openai-python"
 # (httpx2 and websockets read SSL_CERT_FILE / SSL_CERT_DIR themselves) for cases that set it
 # without requiring the policy; a TLS run without it trusts the run's CA (endpoint.ca_file).
 CAPABILITIES = (
+    "auth.api-key",  # an API key as the bearer credential (its Codex-only tags and recovery are the codex layer)
     "realtime",
     "realtime.v2",
     "realtime.transcription",
@@ -371,7 +372,7 @@ class RealtimeDriver:
             self.emit(_compact("realtime.error", message="openai-python speaks only the GA (v2) realtime protocol"))
             return
         session_id = args.get("session_id") or cfg.get("session_id") or str(uuid.uuid4())
-        api_key = cfg.get("bearer_token") or cfg.get("api_key") or None
+        api_key = cfg.get("bearer_token") or _api_key(cfg)
         base = cfg.get("backend_prompt") if cfg.get("backend_prompt") is not None else (args.get("prompt") or "")
         instructions = f"{base}\n\n{cfg['startup_context']}" if cfg.get("startup_context") else base
         try:
@@ -761,7 +762,7 @@ class ResponsesDriver:
         if self._client is None:
             cfg = self.cfg
             self._client = self.endpoint.client(
-                api_key=cfg.get("api_key") or None,
+                api_key=_api_key(cfg),
                 max_retries=int(cfg.get("request_max_retries", 0)),
                 read_timeout_s=self.idle_s,
                 headers=_str_map(cfg.get("headers")),
@@ -1035,6 +1036,18 @@ class _Session:
         for driver in self.areas.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(driver.aclose(), 5.0)
+
+
+def _api_key(cfg: dict[str, Any]) -> str | None:
+    """The key the app gives the SDK: ``auth.api_key`` in api_key mode, else the area's ``api_key``.
+
+    Where Codex would have read the key from (``auth.key_source``) changes nothing on the
+    wire: the SDK is handed the key and sends it as the bearer credential.
+    """
+    auth = cfg.get("auth") if isinstance(cfg.get("auth"), dict) else {}
+    if auth.get("mode", "api_key") == "api_key" and auth.get("api_key"):
+        return str(auth["api_key"])
+    return cfg.get("api_key") or None
 
 
 def _hello() -> dict[str, Any]:
