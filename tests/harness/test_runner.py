@@ -198,17 +198,19 @@ def test_a_case_with_nothing_in_the_claimed_layers_is_unsupported_and_never_runs
     assert result.layers == {Layer.PROTOCOL: None, Layer.CODEX: None}
 
 
-def test_assertions_on_event_types_an_implementation_never_reports_are_not_judged():
-    async def quiet(op, args, ctx):
-        await good_client(op, args, ctx)
-
-    text = CASE + "    - sequence: [{type: telemetry.request}]\n"
-    adapter = MockAdapter(quiet, capabilities=CAPS)
+def without_telemetry() -> MockAdapter:
+    """A client that reports no telemetry, and says so."""
+    adapter = MockAdapter(good_client, capabilities=CAPS)
     adapter.unreported_events = frozenset({"telemetry.*"})
-    result = judge(run_case(load(text), adapter=adapter))
+    return adapter
+
+
+def test_assertions_on_event_types_an_implementation_never_reports_are_not_judged():
+    text = CASE + "    - sequence: [{type: telemetry.request}]\n"
+    result = judge(run_case(load(text), adapter=without_telemetry()))
     assert result.outcome is Outcome.PASS
     assert "expect.events[1] [protocol]: not judged, mock does not report telemetry.request" in result.not_judged
-    plain = judge(run_case(load(text), adapter=MockAdapter(quiet, capabilities=CAPS)))
+    plain = judge(run_case(load(text), adapter=MockAdapter(good_client, capabilities=CAPS)))
     assert plain.outcome is Outcome.FAIL
 
 
@@ -442,12 +444,7 @@ def test_wire_checks_select_client_messages():
 
 
 def test_alternative_event_types_are_judged_when_one_of_them_is_reported():
-    async def quiet(op, args, ctx):
-        await good_client(op, args, ctx)
-
     text = CASE + "    - absent: {type: {$any_of: [warning, telemetry.request]}}\n    - sequence: [{type: {$any_of: [telemetry.request, telemetry.events]}}]\n"
-    adapter = MockAdapter(quiet, capabilities=CAPS)
-    adapter.unreported_events = frozenset({"telemetry.*"})
-    result = judge(run_case(load(text), adapter=adapter))
+    result = judge(run_case(load(text), adapter=without_telemetry()))
     assert result.outcome is Outcome.PASS, result.detail
     assert result.not_judged == ("expect.events[2] [protocol]: not judged, mock does not report telemetry.events, telemetry.request",)
