@@ -87,13 +87,20 @@ class CaseRun:
     scope: EventScope = field(default_factory=EventScope)
     running_step: str = ""
     duration: float = 0.0
+    _normalised: list[dict[str, Any]] | None = None
+
+    def normalised(self) -> list[dict[str, Any]]:
+        """The events, normalised once (the snapshot and the report both read them)."""
+        if self._normalised is None or len(self._normalised) != len(self.events):
+            self._normalised = normalise_events(e for _, e in self.events)
+        return self._normalised
 
     def snapshot_text(self) -> str:
-        return snapshot_text(normalise_events(e for _, e in self.events))
+        return snapshot_text(self.normalised())
 
     def timed_events(self) -> list[dict[str, Any]]:
         """The normalised events, each with ``t_ms``: its time since the case started."""
-        return [{"t_ms": round(t * 1000, 1), **e} for (t, _), e in zip(self.events, normalise_events(e for _, e in self.events), strict=True)]
+        return [{"t_ms": round(t * 1000, 1), **e} for (t, _), e in zip(self.events, self.normalised(), strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,8 +366,7 @@ def judge(run: CaseRun) -> CaseResult:
     return dataclasses.replace(result, detail=redact_text(result.detail))
 
 
-def _events_shown(run: CaseRun) -> str:
-    timed = run.timed_events()
+def _events_shown(timed: tuple[dict[str, Any], ...]) -> str:
     lines = [f"  {e['t_ms']:>8.1f} ms  {json.dumps({k: v for k, v in e.items() if k != 't_ms'}, ensure_ascii=False)[:240]}" for e in timed[-_EVENTS_SHOWN:]]
     more = f" (the last {_EVENTS_SHOWN} of {len(timed)})" if len(timed) > _EVENTS_SHOWN else ""
     return f"events received{more}:\n" + ("\n".join(lines) if lines else "  none")
@@ -392,10 +398,11 @@ def _judge(run: CaseRun) -> CaseResult:
             layers[layer] = Outcome.NON_STRICT
         else:
             layers[layer] = Outcome.PASS
+    timed = tuple(run.timed_events())
     outcomes = [o for o in layers.values() if o is not None]
     if not outcomes:
         detail = f"nothing left to judge: every assertion of {case.id} is about what {run.implementation} does not report\n" + "\n".join(not_judged)
-        return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, layers, (), run.duration, detail, tuple(run.wire_log), title=case.title, not_judged=not_judged, events=tuple(run.timed_events()))
+        return CaseResult(case.id, run.implementation, Outcome.UNSUPPORTED, layers, (), run.duration, detail, tuple(run.wire_log), title=case.title, not_judged=not_judged, events=timed)
     outcome = worst(outcomes)
     parts: list[str] = []
     if run.status in ("error", "timeout"):
@@ -404,11 +411,11 @@ def _judge(run: CaseRun) -> CaseResult:
         parts += [str(f) for f in findings]
         if any(f.plane is Plane.EVENTS for f in findings):
             parts += [f"events: {p}" for p in _vocabulary_notes(run)]
-        parts.append(_events_shown(run))
+        parts.append(_events_shown(timed))
     elif outcome is Outcome.NON_STRICT:
         parts += [f"allowed alternative [{layer}]: {why}" for layer, why in events.non_strict]
     detail = "\n".join(p for p in parts if p)
     return CaseResult(
         case.id, run.implementation, outcome, layers, findings, run.duration, detail, tuple(run.wire_log),
-        title=case.title, non_strict=events.non_strict, not_judged=not_judged, events=tuple(run.timed_events()),
+        title=case.title, non_strict=events.non_strict, not_judged=not_judged, events=timed,
     )
