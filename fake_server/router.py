@@ -62,8 +62,8 @@ class Router:
             return []
         late = [
             ex
-            for ex in self.script.exchanges[: chosen.index]
-            if self.uses.get(ex.index, 0) < ex.times.min
+            for ex in self.script.exchanges
+            if ex.index < chosen.index and self.uses.get(ex.index, 0) < ex.times.min
         ]
         return [
             Finding(

@@ -33,6 +33,7 @@ __all__ = [
     "SseStep",
     "Times",
     "WsStep",
+    "for_revision",
     "script_from_mapping",
     "text_bytes",
     "times_from",
@@ -173,11 +174,24 @@ class Script:
     ordered: bool = True
     expect_timeout: float = 5.0
     layer: str = "protocol"  # of findings that belong to no exchange (an unmatched request)
+    prewarm: Literal["answer", "script"] = "answer"  # a leading generate:false response.create
 
 
 # Step keys that modify a step rather than name it. ``malformed`` marks a frame the
 # case sends on purpose in a shape no schema accepts (the wire-schema test skips it).
-_MODIFIERS = frozenset({"repeat", "timeout", "malformed", "layer"})
+_MODIFIERS = frozenset({"repeat", "timeout", "malformed", "layer", "revision"})
+
+
+def for_revision(item: Mapping[str, Any], revision: str | None) -> bool:
+    """Whether an item of a case (exchange, step, check) holds for ``revision``.
+
+    An item tagged ``revision: x`` or ``revision: [x, y]`` holds only for those; an
+    untagged one for every revision. ``revision`` None keeps every item (validation).
+    """
+    tag = item.get("revision") if isinstance(item, Mapping) else None
+    if tag is None or revision is None:
+        return True
+    return revision in ([tag] if isinstance(tag, str) else tag)
 
 
 def text_bytes(text: str) -> bytes:
@@ -227,9 +241,11 @@ def _reply(raw: Mapping[str, Any], *, path: str) -> HttpReply:
     )
 
 
-def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str, layer: str) -> tuple[WsStep, ...]:
+def _ws_steps(raw: Sequence[Mapping[str, Any]], *, path: str, layer: str, revision: str | None) -> tuple[WsStep, ...]:
     steps = []
     for i, step in enumerate(raw):
+        if not for_revision(step, revision):
+            continue
         repeat = int(step.get("repeat", 1))
         timeout = step.get("timeout")
         (op,) = [k for k in step if k not in _MODIFIERS]
@@ -264,10 +280,16 @@ def times_from(raw: Any) -> Times:
     return Times(min=int(raw.get("min", 0)), max=raw.get("max"))
 
 
-def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: str = "protocol") -> Script:
-    """Build a Script from the validated ``server`` section of a case (``layer``: the case's)."""
+def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: str = "protocol", revision: str | None = None) -> Script:
+    """Build a Script from the validated ``server`` section of a case.
+
+    ``layer`` is the case's default layer; ``revision`` keeps only the exchanges and steps
+    that hold for that revision (paths keep naming the case file's own indexes).
+    """
     exchanges = []
     for i, ex in enumerate(raw.get("exchanges", [])):
+        if not for_revision(ex, revision):
+            continue
         where = f"{path}.exchanges[{i}]"
         ex_layer = str(ex.get("layer", layer))
         expect = dict(ex.get("expect", {}))
@@ -297,7 +319,7 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: 
                     reply=_reply(ex["reject"], path=f"{where}.reject") if "reject" in ex else None,
                     accept_headers=_headers(ex.get("accept", {}).get("headers")),
                     accept_delay=float(ex.get("accept", {}).get("delay", 0.0)),
-                    script=_ws_steps(ex.get("script", []), path=f"{where}.script", layer=ex_layer),
+                    script=_ws_steps(ex.get("script", []), path=f"{where}.script", layer=ex_layer, revision=revision),
                     on_close=ex.get("on_close", "answer"),
                     extra_messages=ex.get("extra_messages", "fail"),
                     compression=ex.get("compression", "none") == "deflate",
@@ -310,4 +332,5 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: 
         ordered=bool(raw.get("ordered", True)),
         expect_timeout=float(raw.get("expect_timeout", 5.0)),
         layer=layer,
+        prewarm=raw.get("prewarm", "answer"),
     )

@@ -53,6 +53,7 @@ class _Conn:
         self._fragments: list[bytes] = []
         self._unyielded = 0
         self._fragment_opcode: Opcode | None = None
+        self._messages = 0
 
     def finding(self, message: str, *, layer: str | None = None) -> None:
         """A wire failure: of ``layer`` (a step's), else of the exchange itself."""
@@ -130,17 +131,44 @@ class _Conn:
             self.t.add("ws_ping", conn=self.conn_id, data=bytes(frame.data).hex())
 
     def _on_message(self, op: Opcode, data: bytes) -> None:
+        self._messages += 1
         if op is Opcode.TEXT:
             text = data.decode("utf-8", "replace")
             try:
                 value: Any = json.loads(text)
             except ValueError:
                 value = None
+            if self._messages == 1 and self._is_prewarm(value):
+                self._answer_prewarm(text, value)
+                return
             self.t.add("ws_recv", conn=self.conn_id, opcode="text", text=text, json=value)
             self.inbox.put_nowait(("text", (text, value)))
         else:
             self.t.add("ws_recv", conn=self.conn_id, opcode="binary", data=base64.b64encode(data).decode())
             self.inbox.put_nowait(("binary", data))
+
+    def _is_prewarm(self, value: Any) -> bool:
+        return (
+            self.server.script.prewarm == "answer"
+            and isinstance(value, dict)
+            and value.get("type") == "response.create"
+            and value.get("generate") is False
+        )
+
+    def _answer_prewarm(self, text: str, value: Any) -> None:
+        """Answer a leading ``generate: false`` create the way the Responses API does.
+
+        A later Codex warms a new Responses socket with such a create (it generates
+        nothing) before the turn's own; the script, written for the turn, never sees it.
+        ``server.prewarm: script`` hands it to the script instead.
+        """
+        self.t.add("ws_recv", conn=self.conn_id, opcode="text", text=text, json=value, prewarm=True)
+        response = {"id": f"resp_prewarm_{self.conn_id}", "object": "response", "output": []}
+        for kind, status in (("response.created", "in_progress"), ("response.completed", "completed")):
+            frame = {"type": kind, "response": {**response, "status": status}}
+            self.protocol.send_text(json.dumps(frame, separators=(",", ":")).encode())
+            self.t.add("ws_send", conn=self.conn_id, opcode="text", json=frame, prewarm=True)
+        self.flush()
 
     # -- script --------------------------------------------------------------
     async def next_message(self, timeout: float) -> tuple[str, Any] | None:

@@ -14,6 +14,7 @@ import traceback
 from typing import Any
 
 from harness.adapters.base import Adapter, Endpoint, Session
+from harness.revision import SEED
 
 
 __all__ = ["main", "serve_driver"]
@@ -34,7 +35,8 @@ async def _stdin_reader() -> asyncio.StreamReader:
 async def serve_driver(adapter: Adapter) -> int:
     """Say hello, then serve start / command / end until stdin closes."""
     layers = sorted(getattr(adapter, "layers", ("protocol", "codex")))
-    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities), "layers": layers})
+    revision = getattr(adapter, "revision", SEED)
+    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities), "layers": layers, "revision": revision})
     reader = await _stdin_reader()
     session: Session | None = None
     try:

@@ -13,6 +13,7 @@ from typing import Any
 from harness.adapters.base import Adapter, Emit, Endpoint
 from harness.errors import WireplayError
 from harness.layer import ALL_LAYERS
+from harness.revision import SEED
 
 
 __all__ = ["IMPLEMENTATIONS", "ImplementationUnavailable", "UnavailableAdapter", "adapter_for"]
@@ -38,6 +39,7 @@ class UnavailableAdapter:
     version = ""
     capabilities: frozenset[str] = frozenset()
     layers = ALL_LAYERS
+    revision = SEED
 
     def __init__(self, *, name: str, reason: str) -> None:
         self.name = name

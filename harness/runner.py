@@ -26,6 +26,7 @@ from fake_server.server import FakeServer
 from harness.adapters.base import Adapter, Endpoint, Session
 from harness.case.model import Case, ClientStep
 from harness.layer import ALL_LAYERS, Layer
+from harness.revision import SEED
 from harness.verdict.events import (
     EventScope,
     event_types,
@@ -39,7 +40,7 @@ from harness.verdict.outcome import Outcome, worst
 from harness.verdict.wire import judge_wire, wire_layers
 
 
-__all__ = ["CaseResult", "CaseRun", "adapter_layers", "adapter_scope", "judge", "judged_layers", "run_case", "run_case_async"]
+__all__ = ["CaseResult", "CaseRun", "adapter_layers", "adapter_revision", "adapter_scope", "judge", "judged_layers", "run_case", "run_case_async"]
 
 _SETTLE = 1.0
 _WAIT_MARGIN = 0.25
@@ -51,6 +52,11 @@ _EVENTS_SHOWN = 30
 def adapter_layers(adapter: Adapter) -> frozenset[Layer]:
     """The layers an implementation claims (both, unless it declares fewer)."""
     return frozenset(getattr(adapter, "layers", ALL_LAYERS))
+
+
+def adapter_revision(adapter: Adapter) -> str:
+    """The revision an implementation speaks (``seed`` unless it declares its own)."""
+    return str(getattr(adapter, "revision", None) or SEED)
 
 
 def adapter_scope(adapter: Adapter) -> EventScope:
@@ -273,7 +279,12 @@ async def run_case_async(
     ssl_context: Any = None,
     ca_file: str | None = None,
 ) -> CaseRun:
-    """Run ``case`` against ``adapter``; never raises for anything the implementation does."""
+    """Run ``case`` against ``adapter``; never raises for anything the implementation does.
+
+    The case is taken as the implementation's revision meets it: only the exchanges,
+    steps and checks that hold for that revision.
+    """
+    case = case.for_revision(adapter_revision(adapter))
     layers, scope = adapter_layers(adapter), adapter_scope(adapter)
     run = CaseRun(case=case, implementation=adapter.name, scope=scope, layers=layers)
     missing = case.requires - adapter.capabilities

@@ -10,6 +10,7 @@ from pathlib import Path
 from fake_server.server import FakeServer, is_loopback
 from harness.case.model import Case
 from harness.layer import ALL_LAYERS
+from harness.revision import SEED
 from harness.verdict.events import EventScope
 from harness.verdict.wire import judge_wire
 
@@ -27,7 +28,11 @@ async def serve_case(
     out: Callable[[str], None],
     transcript_path: str | None = None,
 ) -> int:
-    """Serve until ``stop`` is set, then print the transcript and the wire verdict."""
+    """Serve until ``stop`` is set, then print the transcript and the wire verdict.
+
+    A client run by hand gets the seed revision's script and checks.
+    """
+    case = case.for_revision(SEED)
     server = FakeServer(case.script, host=host, port=port, allow_remote=allow_remote)
     await server.start()
     if not is_loopback(server.host):

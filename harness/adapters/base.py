@@ -46,12 +46,14 @@ class Session(Protocol):
 
 class Adapter(Protocol):
     """Drives one implementation. ``capabilities`` use the names cases ``require``;
-    ``layers`` are those it is judged on (``protocol`` for an SDK, both for Codex)."""
+    ``layers`` are those it is judged on (``protocol`` for an SDK, both for Codex);
+    ``revision`` picks a case's per-revision variants."""
 
     name: str
     version: str
     capabilities: frozenset[str]
     layers: frozenset[Layer]
+    revision: str  # ``seed``, or the implementation's own (cases may carry variants per revision)
 
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> Session:
         """Start a session for one case (``case_id`` is for logs and drivers)."""

@@ -25,6 +25,7 @@ from typing import Any
 from harness.adapters.base import Emit, Endpoint
 from harness.errors import AdapterError
 from harness.layer import Layer, parse_layers
+from harness.revision import SEED
 
 
 __all__ = ["DriverAdapter", "DriverSession"]
@@ -261,6 +262,11 @@ class DriverAdapter:
     def layers(self) -> frozenset[Layer]:
         """The layers the driver claims (hello ``layers``; default ``protocol``: an SDK's)."""
         return parse_layers(self._probe().get("layers", ["protocol"]), where=f"driver {shlex.join(self.argv)} hello.layers")
+
+    @property
+    def revision(self) -> str:
+        """The revision the driver's client speaks (hello ``revision``; default ``seed``)."""
+        return str(self._probe().get("revision") or SEED)
 
     @property
     def reported_events(self) -> frozenset[str]:

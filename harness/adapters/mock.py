@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
 from harness.layer import ALL_LAYERS, Layer
+from harness.revision import SEED
 
 
 __all__ = ["MockAdapter", "MockContext"]
@@ -55,8 +56,10 @@ class MockAdapter:
         capabilities: frozenset[str] = frozenset(),
         on_close: Callable[[MockContext], Awaitable[None]] | None = None,
         layers: frozenset[Layer] = ALL_LAYERS,
+        revision: str = SEED,
     ) -> None:
         self.name = name
+        self.revision = revision
         self.version = "0"
         self.capabilities = capabilities
         self.layers = layers

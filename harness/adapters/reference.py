@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
 from harness.layer import ALL_LAYERS
+from harness.revision import SEED
 
 
 __all__ = ["REFERENCE_CAPABILITIES", "ReferenceAdapter"]
@@ -107,6 +108,7 @@ class ReferenceAdapter:
     version = "0.1.0"
     capabilities = REFERENCE_CAPABILITIES
     layers = ALL_LAYERS
+    revision = SEED  # the revision the seeds describe (docs/profiles.md)
 
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> _ReferenceSession:
         return _ReferenceSession(endpoint=endpoint, config=config, emit=emit)

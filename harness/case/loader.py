@@ -243,7 +243,7 @@ def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], 
 def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
     problems = []
     for i, step in enumerate(data["client"]["steps"]):
-        ((op, args),) = step.items()
+        ((op, args),) = [(k, v) for k, v in step.items() if k != "revision"]
         if op in _RUNNER_STEPS:
             continue
         area = op.split(".", 1)[0]
@@ -311,6 +311,13 @@ def _event_assertion_problems(data: Mapping[str, Any], *, file: Path, lines: Map
     return problems
 
 
+def _revisions(raw: Any) -> frozenset[str]:
+    tag = raw.get("revision") if isinstance(raw, Mapping) else None
+    if tag is None:
+        return frozenset()
+    return frozenset([tag] if isinstance(tag, str) else tag)
+
+
 def _event_assertion(raw: Mapping[str, Any], *, path: str, layer: Layer) -> EventAssertion:
     kind = next(k for k in EventCheckKind if k.value in raw)
     matchers = tuple(raw[kind.value]) if kind in (EventCheckKind.SEQUENCE, EventCheckKind.EXACT) else (raw[kind.value],)
@@ -327,6 +334,7 @@ def _event_assertion(raw: Mapping[str, Any], *, path: str, layer: Layer) -> Even
         non_strict=tuple(
             _event_assertion(alt, path=f"{path}.non_strict[{j}]", layer=layer) for j, alt in enumerate(raw.get("non_strict", ()))
         ),
+        revisions=_revisions(raw),
     )
 
 
@@ -343,9 +351,11 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
             path=f"client.steps[{i}]",
             line=lines.get(("client", "steps", i)),
             layer=layer_of(args) if op == "wait" else layer,
+            revisions=_revisions(step),
         )
         for i, step in enumerate(data["client"]["steps"])
         for op, args in step.items()
+        if op != "revision"
     )
     expect = data.get("expect", {})
     wire = tuple(
@@ -358,6 +368,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
             why=check.get("why", ""),
             same=tuple(check.get("same", ())),
             layer=layer_of(check),
+            revisions=_revisions(check),
         )
         for i, check in enumerate(expect.get("wire", []))
     )
@@ -372,6 +383,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
             why=t.get("why", ""),
             at_least=float(t.get("at_least", 0.0)),
             layer=layer_of(t),
+            revisions=_revisions(t),
         )
         for i, t in enumerate(expect.get("timing", []))
     )
@@ -399,6 +411,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
         snapshot=bool(expect.get("snapshot", True)),
         timeout=float(data.get("timeout", 10.0)),
         notes=data.get("notes", ""),
+        server=server,
     )
 
 

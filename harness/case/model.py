@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from fake_server.script import Script, Times
+from fake_server.script import Script, Times, script_from_mapping
 from harness.layer import Layer
 
 
 __all__ = ["Case", "ClientStep", "EventAssertion", "EventCheckKind", "TimingCheck", "WireCheck"]
+
+
+def _holds(revisions: frozenset[str], revision: str) -> bool:
+    return not revisions or revision in revisions
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,7 @@ class ClientStep:
     path: str
     line: int | None = None
     layer: Layer = Layer.PROTOCOL  # of a ``wait``: where its failure is judged
+    revisions: frozenset[str] = frozenset()  # only for these revisions (empty: every one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class WireCheck:
     why: str = ""
     same: tuple[str, ...] = ()
     layer: Layer = Layer.PROTOCOL
+    revisions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,7 @@ class TimingCheck:
     why: str = ""
     at_least: float = 0.0
     layer: Layer = Layer.PROTOCOL
+    revisions: frozenset[str] = frozenset()
 
 
 class EventCheckKind(StrEnum):
@@ -87,6 +95,7 @@ class EventAssertion:
     within: float | None = None
     n: Times | None = None
     non_strict: tuple[EventAssertion, ...] = ()
+    revisions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +111,7 @@ class Case:
     config: Mapping[str, Any]
     profile: Mapping[str, Any]
     steps: tuple[ClientStep, ...]
-    script: Script
+    script: Script  # every exchange and step, whatever its revision, until ``for_revision``
     tls: bool = False
     layer: Layer = Layer.PROTOCOL
     wire: tuple[WireCheck, ...] = ()
@@ -111,6 +120,25 @@ class Case:
     snapshot: bool = True
     timeout: float = 10.0
     notes: str = ""
+    server: Mapping[str, Any] = field(default_factory=dict)  # the validated server section
+    revision: str | None = None  # None: as loaded, every revision's items together
+
+    def for_revision(self, revision: str) -> Case:
+        """This case as an implementation of ``revision`` meets it: only the exchanges, steps
+        and checks that hold for that revision (docs/profiles.md, revision variants)."""
+        if self.revision is not None:
+            if revision != self.revision:
+                raise ValueError(f"{self.id} is already the {self.revision} variant; ask the loaded case for {revision}")
+            return self
+        return dataclasses.replace(
+            self,
+            revision=revision,
+            script=script_from_mapping(self.server, layer=self.layer.value, revision=revision),
+            steps=tuple(s for s in self.steps if _holds(s.revisions, revision)),
+            wire=tuple(c for c in self.wire if _holds(c.revisions, revision)),
+            timing=tuple(t for t in self.timing if _holds(t.revisions, revision)),
+            events=tuple(a for a in self.events if _holds(a.revisions, revision)),
+        )
 
     @property
     def area(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from fake_server.server import FakeServer
 from harness.case.model import Case
 from harness.layer import ALL_LAYERS, Layer
+from harness.revision import SEED
 from harness.verdict.events import EventScope
 from harness.verdict.wire import WireVerdict, judge_wire
 
@@ -25,15 +26,16 @@ _BOUND = 10.0
 
 class ServedCase:
     """Serves ``case`` on loopback until ``stop()``; then ``verdict`` holds the wire plane,
-    judged in ``layers`` (both by default; an SDK's own tests pass ``{Layer.PROTOCOL}``)."""
+    judged in ``layers`` (both by default; an SDK's own tests pass ``{Layer.PROTOCOL}``), as
+    the case holds for ``revision``."""
 
-    def __init__(self, case: Case, *, layers: frozenset[Layer] = ALL_LAYERS) -> None:
-        self.case = case
+    def __init__(self, case: Case, *, layers: frozenset[Layer] = ALL_LAYERS, revision: str = SEED) -> None:
+        self.case = case.for_revision(revision)
         self.layers = layers
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"wireplay-{case.id}", daemon=True)
         self._thread.start()
-        self._server = FakeServer(case.script)
+        self._server = FakeServer(self.case.script)
         self._call(self._server.start())
         self.origin = self._server.origin
         self.base_url = f"{self.origin}/v1"

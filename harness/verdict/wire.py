@@ -50,7 +50,8 @@ def _views(records: Sequence[Record]) -> list[dict[str, Any]]:
 
     A message carries its connection's upgrade request (path, query, headers, target)
     and, as ``body``, its JSON value (or ``{"$text": ...}`` / ``{"$binary": ...}``), so a
-    wire check can select and assert client frames as it does requests.
+    wire check can select and assert client frames as it does requests. A leading
+    prewarm create the server answered itself is ``kind: prewarm``, not a message.
     """
     views: list[dict[str, Any]] = []
     upgrades: dict[int, dict[str, Any]] = {}
@@ -65,7 +66,8 @@ def _views(records: Sequence[Record]) -> list[dict[str, Any]]:
                 body = r.data["json"] if r.data.get("json") is not None else {"$text": r.data.get("text", "")}
             else:
                 body = {"$binary": r.data.get("data", "")}
-            views.append({**upgrades[r.conn], "kind": "message", "method": "", "body": body})
+            kind = "prewarm" if r.data.get("prewarm") else "message"
+            views.append({**upgrades[r.conn], "kind": kind, "method": "", "body": body})
     return views
 
 

@@ -442,3 +442,36 @@ def test_tls_close_handshake_completes_promptly():
             assert time.monotonic() - start < 1.0  # the server closes TCP after the handshake
             assert ws.protocol.close_rcvd is not None
     run(main())
+
+
+def test_a_leading_prewarm_create_is_answered_by_the_server_unless_the_script_takes_it():
+    exchange = {"websocket": {"path": "/v1/responses"}, "script": [
+        {"expect": {"type": "response.create", "input": "turn"}},
+        {"send": {"type": "response.completed", "response": {"id": "resp_1"}}},
+    ]}
+
+    async def client(srv) -> list[dict]:
+        async with connect(ws_url(srv, "/v1/responses")) as ws:
+            await ws.send(json.dumps({"type": "response.create", "generate": False, "input": []}))
+            got = [json.loads(await ws.recv()) for _ in range(2)]
+            await ws.send(json.dumps({"type": "response.create", "input": "turn", "previous_response_id": got[1]["response"]["id"]}))
+            got.append(json.loads(await ws.recv()))
+        return got
+
+    async def main():
+        async with server(exchange) as srv:
+            got = await client(srv)
+            await srv.settle(timeout=1)
+            assert [g["type"] for g in got] == ["response.created", "response.completed", "response.completed"]
+            assert got[1]["response"] == {"id": "resp_prewarm_1", "object": "response", "output": [], "status": "completed"}
+            assert messages(srv) == []
+            recv = [r.data for r in srv.transcript.records if r.kind == "ws_recv"]
+            assert [bool(d.get("prewarm")) for d in recv] == [True, False]
+        async with server(exchange, prewarm="script") as srv:
+            async with connect(ws_url(srv, "/v1/responses")) as ws:
+                await ws.send(json.dumps({"type": "response.create", "generate": False, "input": []}))
+                await ws.recv()
+            await srv.settle(timeout=1)
+            assert messages(srv) == ['server.exchanges[0].script[0].expect.input: expected "turn", got []']
+
+    run(main())

@@ -448,3 +448,62 @@ def test_alternative_event_types_are_judged_when_one_of_them_is_reported():
     result = judge(run_case(load(text), adapter=without_telemetry()))
     assert result.outcome is Outcome.PASS, result.detail
     assert result.not_judged == ("expect.events[2] [protocol]: not judged, mock does not report telemetry.events, telemetry.request",)
+
+
+REVISIONS = """
+id: foundation.runner.revisions
+title: a fact that differs by revision carries a variant per revision
+seed: foundation
+requires: [responses.sse]
+timeout: 3
+client:
+  steps:
+    - responses.turn: {input: hi}
+    - wait: {event: {type: warning}, timeout: 1}
+      revision: later-1
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      respond:
+        sse:
+          - event: {type: response.completed, response: {id: resp_1}}
+    - http: {method: POST, path: /v1/prewarm}
+      revision: later-1
+      respond: {status: 204}
+expect:
+  wire:
+    - of: {kind: http}
+      count: 1
+      revision: seed
+    - of: {kind: http}
+      count: 2
+      revision: [later-1]
+  events:
+    - sequence: [{type: turn.completed, response_id: resp_1}]
+    - absent: {type: warning}
+      revision: seed
+"""
+
+
+def test_the_runner_keeps_only_the_variants_of_the_implementations_revision():
+    async def later(op, args, ctx):
+        await good_client(op, args, ctx)
+        async with httpx.AsyncClient() as client:
+            await client.post(ctx.endpoint.base_url + "/prewarm")
+        ctx.emit({"type": "warning", "message": "a later revision warns"})
+
+    case = load(REVISIONS)
+    assert judge(run_case(case, adapter=MockAdapter(good_client, capabilities=CAPS))).outcome is Outcome.PASS
+    result = judge(run_case(case, adapter=MockAdapter(later, capabilities=CAPS, revision="later-1")))
+    assert result.outcome is Outcome.PASS, result.detail
+    # each client judged on the other's revision fails exactly on the variants that differ
+    wrong = judge(run_case(case, adapter=MockAdapter(later, capabilities=CAPS)))
+    found = [f.message for f in wrong.findings]
+    assert found[:2] == [
+        "no scripted exchange matches POST /v1/prewarm (answered 404)",
+        'expect.wire[0]: expected exactly 1 request(s) matching {"kind": "http"}, got 2',
+    ]
+    assert found[2].startswith('expect.events[1].absent: {"type": "warning"} was reported: #2 at ')
+    assert found[2].endswith('{"message": "a later revision warns", "type": "warning"}') and len(found) == 3
+    assert case.for_revision("later-1").script.exchanges[1].path == "server.exchanges[1]"
+    assert [s.op for s in case.for_revision("seed").steps] == ["responses.turn"]
