@@ -165,6 +165,21 @@ class FakeServer:
             quiet = quiet + 1 if len(self.transcript.records) == seen and not self._busy else 0
             seen = len(self.transcript.records)
 
+    async def quiet(self, *, idle: float, timeout: float) -> bool:
+        """Wait (bounded) until no connection is mid-script and nothing new was recorded
+        for ``idle`` seconds: the server has said all it will say until the client acts."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen, since = len(self.transcript.records), loop.time()
+        while loop.time() < deadline:
+            await asyncio.sleep(min(0.01, idle))
+            now = len(self.transcript.records)
+            if now != seen or self._busy:
+                seen, since = now, loop.time()
+            elif loop.time() - since >= idle:
+                return True
+        return False
+
     def findings(self) -> list[Finding]:
         """Everything the client did against the script, as wire failures."""
         return [*self.transcript.findings(), *self.router.unmet()]

@@ -198,16 +198,16 @@ def test_a_case_with_nothing_in_the_claimed_layers_is_unsupported_and_never_runs
     assert result.layers == {Layer.PROTOCOL: None, Layer.CODEX: None}
 
 
-def without_telemetry() -> MockAdapter:
+def without_telemetry_of(handler=good_client) -> MockAdapter:
     """A client that reports no telemetry, and says so."""
-    adapter = MockAdapter(good_client, capabilities=CAPS)
+    adapter = MockAdapter(handler, capabilities=CAPS)
     adapter.unreported_events = frozenset({"telemetry.*"})
     return adapter
 
 
 def test_assertions_on_event_types_an_implementation_never_reports_are_not_judged():
     text = CASE + "    - sequence: [{type: telemetry.request}]\n"
-    result = judge(run_case(load(text), adapter=without_telemetry()))
+    result = judge(run_case(load(text), adapter=without_telemetry_of()))
     assert result.outcome is Outcome.PASS
     assert "expect.events[1] [protocol]: not judged, mock does not report telemetry.request" in result.not_judged
     plain = judge(run_case(load(text), adapter=MockAdapter(good_client, capabilities=CAPS)))
@@ -445,7 +445,7 @@ def test_wire_checks_select_client_messages():
 
 def test_alternative_event_types_are_judged_when_one_of_them_is_reported():
     text = CASE + "    - absent: {type: {$any_of: [warning, telemetry.request]}}\n    - sequence: [{type: {$any_of: [telemetry.request, telemetry.events]}}]\n"
-    result = judge(run_case(load(text), adapter=without_telemetry()))
+    result = judge(run_case(load(text), adapter=without_telemetry_of()))
     assert result.outcome is Outcome.PASS, result.detail
     assert result.not_judged == ("expect.events[2] [protocol]: not judged, mock does not report telemetry.events, telemetry.request",)
 
@@ -507,3 +507,39 @@ def test_the_runner_keeps_only_the_variants_of_the_implementations_revision():
     assert found[2].endswith('{"message": "a later revision warns", "type": "warning"}') and len(found) == 3
     assert case.for_revision("later-1").script.exchanges[1].path == "server.exchanges[1]"
     assert [s.op for s in case.for_revision("seed").steps] == ["responses.turn"]
+
+
+QUIET = """
+id: foundation.runner.quiet
+title: a wait on an event the client never reports ends once the server is quiet
+seed: foundation
+requires: [responses.sse]
+timeout: 3
+client:
+  steps:
+    - responses.turn: {input: hi}
+    - wait: {event: {type: telemetry.request}, timeout: 60}
+    - x.slow: {}
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      respond:
+        sse:
+          - event: {type: response.completed, response: {id: resp_1}}
+expect:
+  events:
+    - sequence: [{type: turn.completed}, {type: done}]
+"""
+
+
+def test_a_wait_on_an_unreported_event_type_goes_on_when_the_server_is_quiet():
+    async def client(op, args, ctx):
+        if op == "x.slow":  # had the wait run out its bound (the case's, 3 s), this step would time the case out
+            await asyncio.sleep(1.5)
+            ctx.emit({"type": "done"})
+            return
+        await good_client(op, args, ctx)
+
+    result = judge(run_case(load(QUIET), adapter=without_telemetry_of(client)))
+    assert result.outcome is Outcome.PASS, result.detail
+    assert result.not_judged == ("client.steps[1].wait [protocol]: not judged, mock does not report telemetry.request; the case went on once the server was quiet",)
