@@ -24,6 +24,7 @@ from harness.impls.codex_cli import exec_events as ev
 from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.realtime import notification_events
+from harness.impls.codex_cli.texts import error_fields, neutral
 from harness.paths import CASES_DIR
 from harness.runner import judge, run_case
 from harness.verdict.outcome import Outcome
@@ -155,6 +156,39 @@ def test_error_codes_come_from_codex_error_info():
     assert ev.error_event("m", None) == {"type": "error", "message": "m"}
 
 
+def test_error_texts_give_status_and_request_id_fields():
+    text = "unexpected status 401 Unauthorized: bad key, url: http://h/v1/responses, cf-ray: ray-1, request id: req_1"
+    assert error_fields(text) == {"http_status": 401, "request_id": "req_1"}
+    assert error_fields("unexpected status 401 Unauthorized: k, url: u, request id: req_2, auth error: invalid_api_key, auth error code: x") == {
+        "http_status": 401, "request_id": "req_2"}
+    assert error_fields("exceeded retry limit, last status: 429 Too Many Requests, request id: req_429") == {"http_status": 429, "request_id": "req_429"}
+    assert error_fields("Access blocked by Cloudflare. Try again (status 403 Forbidden), url: http://h/v1/responses, cf-ray: c") == {"http_status": 403}
+    assert error_fields("unexpected status 503 Service Unavailable: realtime websocket handshake failed") == {"http_status": 503}
+    assert error_fields("You’ve hit your usage limit.") == {}
+    # A field codex_error_info already gave is kept; the text only fills the missing ones.
+    assert ev.error_event(text, {"http_connection_failed": {"http_status_code": 401}}) == {
+        "type": "error", "message": text, "code": "http_connection_failed", "http_status": 401, "request_id": "req_1"}
+    assert notification_events("thread/realtime/error", {"message": "unexpected status 403 Forbidden: realtime websocket handshake failed"}) == [
+        {"type": "realtime.error", "message": "unexpected status 403 Forbidden: realtime websocket handshake failed", "http_status": 403}]
+
+
+def test_library_texts_become_the_reference_neutral_texts():
+    prefix = "stream disconnected before completion: failed to connect realtime websocket: "
+    assert neutral(prefix + "IO error: Connection reset by peer (os error 104)") == prefix + "connection reset"
+    assert neutral(prefix + "IO error: invalid peer certificate: UnknownIssuer") == prefix + "certificate verify failed"
+    assert neutral(prefix + "WebSocket protocol error: Connection reset without closing handshake") == (
+        prefix + "connection closed without a closing handshake")
+    assert neutral("Connection refused (os error 111)") == "connection failed"
+    # Codex's own texts, and library texts whose cause they do not show, are kept.
+    for kept in ("stream disconnected before completion: idle timeout waiting for SSE",
+                 "stream disconnected before completion: Transport error: network error: error decoding response body",
+                 "failed to configure websocket TLS: Failed to read CA certificate file /x selected by SSL_CERT_FILE: No such file or directory (os error 2)"):
+        assert neutral(kept) == kept
+    assert ev.parse_reconnect("Reconnecting... 1/2 (" + prefix + "IO error: Connection reset by peer (os error 104))")["details"] == prefix + "connection reset"
+    assert ev.warning("Falling back from WebSockets to HTTPS transport. " + prefix + "IO error: invalid peer certificate: Expired") == {
+        "type": "warning", "message": "Falling back from WebSockets to HTTPS transport. " + prefix + "certificate verify failed"}
+
+
 def test_stored_items_lose_codex_bookkeeping_only():
     stored = {
         "type": "function_call", "status": "completed", "id": "fc_01a212c0-033b-77e3-90dc-2847d07915f2",
@@ -281,6 +315,7 @@ expect:
     assert [e["type"] for e in events] == ["turn.started", "turn.stream_error", "error", "turn.completed"], events
     assert events[1]["message"] == "Reconnecting... 1/1"
     assert events[2]["code"] == "http_connection_failed" and events[2]["http_status"] == 401
+    assert events[2]["request_id"] == "req_1"  # shown only in codex's text: `…, request id: req_1`
     assert events[2]["message"].startswith("unexpected status 401 Unauthorized: bad key, url: http://127.0.0.1:")
     assert events[3] == {"type": "turn.completed", "status": "failed"}
     result = judge(run)
@@ -359,6 +394,37 @@ expect:
     )
     run = run_case(c, adapter=codex)
     reported(run)
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+def test_rejected_realtime_upgrade_reports_the_status_its_text_shows(codex):
+    c = case(
+        """
+id: foundation.codex.realtime-503
+title: a rejected realtime upgrade is one realtime.error with the status codex's text shows
+seed: realtime-conversation-manager
+requires: [realtime.v2]
+client:
+  config:
+    realtime: {version: v2, api_key: sk-test-codex}
+  steps:
+    - realtime.start: {prompt: hi}
+server:
+  exchanges:
+    - websocket: {path: /v1/realtime}
+      reject: {status: 503, text: upstream unavailable}
+expect:
+  events:
+    - exact: [{type: realtime.error, http_status: 503, message: {$prefix: "unexpected status 503 Service Unavailable: "}}]
+""",
+        "codex-realtime-503",
+    )
+    run = run_case(c, adapter=codex)
+    errors = [e for e in reported(run) if e["type"] == "realtime.error"]
+    assert errors == [{"type": "realtime.error", "message": "unexpected status 503 Service Unavailable: realtime websocket handshake failed",
+                       "http_status": 503}]
     result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
 

@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from harness.impls.codex_cli.texts import neutral, with_error_fields
+
 
 __all__ = [
     "FALLBACK_PREFIX",
@@ -27,6 +29,7 @@ __all__ = [
     "snake_case",
     "token_usage",
     "tool_call_event",
+    "warning",
 ]
 
 FALLBACK_PREFIX = "Falling back from WebSockets to HTTPS transport."
@@ -59,7 +62,7 @@ def parse_reconnect(message: str) -> dict[str, Any] | None:
     m = _RECONNECT.match(message.strip())
     if m is None:
         return None
-    return {"type": "turn.stream_error", "message": m["message"], "details": m["details"] or ""}
+    return {"type": "turn.stream_error", "message": m["message"], "details": neutral(m["details"] or "")}
 
 
 def is_model_metadata_notice(message: str) -> bool:
@@ -112,13 +115,19 @@ def token_usage(usage: Any) -> dict[str, int] | None:
     return out  # type: ignore[return-value]
 
 
+def warning(message: str) -> dict[str, Any]:
+    """A notice codex shows and carries on after, its library texts made neutral."""
+    return {"type": "warning", "message": neutral(message)}
+
+
 def error_event(message: str, info: Any) -> dict[str, Any]:
     """``error`` with ``code`` = the ``codex_error_info`` variant and its HTTP status.
 
     ``codex_error_info`` is a unit variant (``"other"``) or a one-key object such as
-    ``{"http_connection_failed": {"http_status_code": 401}}``.
+    ``{"http_connection_failed": {"http_status_code": 401}}``. The status and request id
+    the text shows fill the fields it leaves out (:func:`.texts.error_fields`).
     """
-    event: dict[str, Any] = {"type": "error", "message": message}
+    event: dict[str, Any] = {"type": "error", "message": neutral(message)}
     if isinstance(info, str) and info:
         event["code"] = snake_case(info) if info[:1].isupper() else info
     elif isinstance(info, Mapping) and len(info) == 1:
@@ -127,4 +136,4 @@ def error_event(message: str, info: Any) -> dict[str, Any]:
         status = fields.get("http_status_code") if isinstance(fields, Mapping) else None
         if isinstance(status, int) and not isinstance(status, bool):
             event["http_status"] = status
-    return event
+    return with_error_fields(event)

@@ -25,9 +25,10 @@ from harness.impls.codex_cli.config import (
 )
 from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.responses import UnsupportedStep
+from harness.impls.codex_cli.texts import neutral, with_error_fields
 
 
-__all__ = ["CLIENT_NAME", "AppServerRealtime", "notification_events"]
+__all__ = ["CLIENT_NAME", "AppServerRealtime", "notification_events", "realtime_error"]
 
 CLIENT_NAME = "codex_cli_rs"
 _PREFIX = "thread/realtime/"
@@ -49,7 +50,7 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
         error = params.get("error") if isinstance(params.get("error"), Mapping) else {}
         if params.get("willRetry") or not error.get("message"):
             return []
-        return [{"type": "error", "message": str(error["message"])}]
+        return [with_error_fields({"type": "error", "message": neutral(str(error["message"]))})]
     name = method.removeprefix(_PREFIX) if method.startswith(_PREFIX) else None
     if name == "started":
         session_id = params.get("realtimeSessionId") or params.get("threadId")
@@ -61,7 +62,7 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
         reason = "requested" if params.get("reason") == "requested" else "transport_closed"
         return [{"type": "conversation.closed", "reason": reason}]
     if name == "error":
-        return [{"type": "realtime.error", "message": str(params.get("message") or "realtime error")}]
+        return [realtime_error(str(params.get("message") or "realtime error"))]
     if name == "transcript/delta":
         role = params.get("role")
         kind = {"user": "realtime.input_transcript_delta", "assistant": "realtime.output_transcript_delta"}.get(str(role))
@@ -82,6 +83,11 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
     if name == "itemAdded":
         return [_item_added(params.get("item"))]
     return []
+
+
+def realtime_error(message: str) -> dict[str, Any]:
+    """``realtime.error`` with the status and request id its text shows, library texts made neutral."""
+    return with_error_fields({"type": "realtime.error", "message": neutral(message)})
 
 
 def _item_added(item: Any) -> dict[str, Any]:
@@ -243,7 +249,7 @@ class AppServerRealtime:
         try:
             await server.request(method, {"threadId": self._thread_id, **params})
         except RpcError as exc:
-            self._emit({"type": "error", "message": exc.message})
+            self._emit(with_error_fields({"type": "error", "message": neutral(exc.message)}))
             return False
         if not running and method != "thread/realtime/stop":
             await self._await_notification(("error",), since=since, timeout=_NOT_RUNNING_GRACE)
@@ -300,7 +306,7 @@ class AppServerRealtime:
         try:
             await server.request("thread/realtime/start", params)
         except RpcError as exc:
-            self._emit({"type": "realtime.error", "message": exc.message})
+            self._emit(realtime_error(exc.message))
             return
         timeout = float(self._config.get("open_timeout_ms", _OPEN_TIMEOUT * 1000)) / 1000
         await self._await_notification(("started", "error", "closed"), since=since, timeout=timeout)

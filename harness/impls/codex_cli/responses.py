@@ -213,7 +213,7 @@ class ExecResponses:
                     await self._on_stdout(message, turn)
             code = await proc.wait(_EXIT)
             if turn.pending_error is not None:
-                self._emit({"type": "warning", "message": turn.pending_error})
+                self._emit(ev.warning(turn.pending_error))
             if not turn.ended:
                 raise RuntimeError(f"codex exec ended (exit {code}) without finishing the turn; stderr:\n{proc.stderr_tail}")
         finally:
@@ -260,7 +260,7 @@ class ExecResponses:
         if turn.pending_error is not None and failed.get("message") != turn.pending_error:
             # A non-fatal error line (e.g. `Reconnecting... waiting for network (...)`):
             # codex shows it and carries on, which the vocabulary calls a warning.
-            self._emit({"type": "warning", "message": turn.pending_error})
+            self._emit(ev.warning(turn.pending_error))
         turn.pending_error = None
         if kind == "thread.started" and isinstance(message.get("thread_id"), str):
             self._thread_id = message["thread_id"]
@@ -293,7 +293,7 @@ class ExecResponses:
         if ev.is_model_metadata_notice(text):
             return
         reroute = ev.parse_reroute(text)
-        self._emit(reroute if reroute is not None else {"type": "warning", "message": text})
+        self._emit(reroute if reroute is not None else ev.warning(text))
 
     async def _end(self, message: dict[str, Any], turn: _Turn, *, failed: bool) -> None:
         await self._sync(_event_msg("task_complete"), turn)
