@@ -8,6 +8,7 @@ the adapter's mapping, not the evolving suite's snapshots.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import time
@@ -24,6 +25,8 @@ from harness.impls.codex_cli import exec_events as ev
 from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.realtime import notification_events
+from harness.impls.codex_cli.logs import ResponsesLog, parse_line, realtime_event
+from harness.impls.codex_cli.sequencer import Sequencer, variant_of
 from harness.impls.codex_cli.texts import error_fields, neutral
 from harness.paths import CASES_DIR
 from harness.runner import judge, run_case
@@ -189,6 +192,134 @@ def test_library_texts_become_the_reference_neutral_texts():
         "type": "warning", "message": "Falling back from WebSockets to HTTPS transport. " + prefix + "certificate verify failed"}
 
 
+_TS = "2026-12-06T04:10:39.036825Z  INFO session_loop{thread_id=t}:turn{model=m}: "
+
+
+def _logged(*lines: str, auth_tags: bool = True) -> tuple[list[dict], list[tuple[str, str]]]:
+    events: list[dict] = []
+    retries: list[tuple[str, str]] = []
+    log = ResponsesLog(emit=events.append, auth_tags=auth_tags, on_stream_error=lambda m, d: retries.append((m, d)))
+    for line in lines:
+        record = parse_line(line)
+        assert record is not None, line
+        log.feed(record)
+    log.flush()
+    for event in events:
+        assert vocabulary_problems(event) == [], event
+    return events, retries
+
+
+def test_log_lines_of_other_targets_are_not_read():
+    assert parse_line("2026-12-06T04:10:38.869Z DEBUG codex.exec{x=1}: codex_core::exec_policy: loaded rules from 0 files") is None
+    assert parse_line("WARNING: proceeding, even though we could not create PATH aliases") is None
+
+
+def test_otel_request_records_become_telemetry_and_auth_events():
+    events, _ = _logged(
+        _TS + 'codex_otel.log_only: event.name="codex.api_request" duration_ms=24 http.response.status_code=401 error.message="http 401" '
+        'attempt=0 auth.header_attached=true endpoint="/responses" auth.request_id="req_1" event.timestamp=2026-12-06T04:10:39.036Z model=m',
+        _TS + 'feedback_tags: endpoint="/responses" auth_header_attached=true auth_header_name="authorization" auth_mode="ApiKey" '
+        'auth_retry_after_unauthorized="false" auth_recovery_mode="" auth_recovery_phase="" auth_connection_reused="" auth_request_id="req_1" '
+        'auth_cf_ray="ray" auth_error="" auth_error_code="" auth_recovery_followup_success="" auth_recovery_followup_status="" auth_env_provider_key_present="true"',
+        _TS + 'codex_otel.log_only: event.name="codex.auth_recovery" auth.mode="managed" auth.step="reload" auth.outcome="recovery_not_run" '
+        'auth.request_id="req_1" auth.recovery_reason="not_chatgpt_auth" event.timestamp=2026-12-06T04:10:39.036Z',
+        _TS + 'feedback_tags: auth_recovery_mode="managed" auth_recovery_phase="reload" auth_recovery_outcome="recovery_not_run" '
+        'auth_401_request_id="req_1" auth_401_cf_ray="ray" auth_401_error="" auth_401_error_code=""',
+        _TS + 'codex_otel.log_only: event.name="codex.api_request" duration_ms=15 http.response.status_code=200 attempt=1 auth.header_attached=true',
+        _TS + 'codex_otel.log_only: event.name="codex.sse_event" event.kind=response.created duration_ms=0 event.timestamp=x',
+        _TS + 'codex_otel.log_only: event.name="codex.sse_event" event.kind=response.output_text.delta duration_ms=0',
+        _TS + 'codex_otel.log_only: event.name="codex.sse_event" event.kind=response.output_text.delta duration_ms=0',
+        _TS + 'codex_otel.log_only: event.name="codex.sse_event" event.kind=response.completed duration_ms=0',
+    )
+    assert events == [
+        {"type": "telemetry.request", "transport": "http", "attempt": 1, "status": 401, "duration_ms": 24.0, "error": "http 401"},
+        {"type": "auth.request", "request_kind": "api_request", "endpoint": "/responses", "auth_header_attached": True,
+         "auth_retry_after_unauthorized": False, "auth_header_name": "authorization", "auth_mode": "ApiKey", "auth_recovery_mode": "",
+         "auth_recovery_phase": "", "auth_request_id": "req_1", "auth_cf_ray": "ray", "auth_error": "", "auth_error_code": ""},
+        {"type": "auth.recovery", "auth_recovery_mode": "managed", "auth_recovery_phase": "reload", "auth_recovery_outcome": "recovery_not_run",
+         "auth_401_request_id": "req_1", "auth_401_cf_ray": "ray", "auth_401_error": "", "auth_401_error_code": "", "recovery_reason": "not_chatgpt_auth"},
+        {"type": "telemetry.request", "transport": "http", "attempt": 2, "status": 200, "duration_ms": 15.0},
+        {"type": "telemetry.events", "transport": "http", "counts": {"response.completed": 1, "response.created": 1, "response.output_text.delta": 2}},
+    ]
+    # Without an auth config the auth events are not reported, as the vocabulary has it.
+    assert [e["type"] for e in _logged(*[], auth_tags=False)[0]] == []
+
+
+def test_websocket_records_and_the_logged_retry():
+    events, retries = _logged(
+        _TS + 'codex_otel.log_only: event.name="codex.websocket_connect" duration_ms=15 http.response.status_code=503 success="false" '
+        'error.message="http 503" auth.header_attached=true endpoint="/responses" auth.connection_reused=false',
+        _TS + 'codex_otel.log_only: event.name="codex.websocket_connect" duration_ms=28 success="true" auth.header_attached=true',
+        _TS + 'codex_otel.log_only: event.name="codex.websocket_request" duration_ms=0 success="true" auth.connection_reused=false',
+        "2026-12-06T04:17:29.812090Z  WARN session_loop{thread_id=t}: codex_core::responses_retry: stream disconnected - retrying sampling "
+        "request (1/1 in 209ms)... turn_id=t1 retries=1 max_retries=1 sampling_error=stream disconnected before completion: IO error: "
+        "Connection reset by peer (os error 104)",
+        _TS + 'codex_otel.log_only: event.name="codex.websocket_request" duration_ms=1 success="true" auth.connection_reused=true',
+        auth_tags=False,
+    )
+    assert events == [
+        {"type": "telemetry.ws_connect", "duration_ms": 15.0, "success": False, "status": 503, "error": "http 503"},
+        {"type": "telemetry.ws_connect", "duration_ms": 28.0, "success": True, "status": 101},
+        {"type": "telemetry.request", "transport": "websocket", "attempt": 1, "duration_ms": 0.0},
+        {"type": "telemetry.request", "transport": "websocket", "attempt": 2, "duration_ms": 1.0},
+    ]
+    assert retries == [("Reconnecting... 1/1", "stream disconnected before completion: IO error: Connection reset by peer (os error 104)")]
+
+
+def test_parsed_realtime_events_codex_logs():
+    assert realtime_event('SessionUpdated { realtime_session_id: "sess_1", instructions: Some("be \\"brief\\"") }') == {
+        "type": "realtime.session_updated", "session_id": "sess_1", "instructions": 'be "brief"'}
+    assert realtime_event('SessionUpdated { realtime_session_id: "sess_2", instructions: None }') == {
+        "type": "realtime.session_updated", "session_id": "sess_2"}
+    assert realtime_event('ConversationItemDone { item_id: "item_1" }') == {"type": "realtime.item_done", "item_id": "item_1"}
+    assert realtime_event('ResponseCreated(RealtimeResponseCreated { response_id: Some("resp_1") })') == {
+        "type": "realtime.item_added", "item": {"type": "response.created", "response": {"id": "resp_1"}}}
+    assert realtime_event("ResponseDone(RealtimeResponseDone { response_id: None })") == {
+        "type": "realtime.item_added", "item": {"type": "response.done"}}
+    assert realtime_event('OutputTranscriptDelta(RealtimeTranscriptDelta { delta: "hi" })') is None  # relayed by the app-server
+    line = ('2026-12-06T04:17:10.39Z DEBUG codex_api::endpoint::realtime_websocket::methods: realtime websocket parsed event '
+            'event=ConversationItemDone { item_id: "item_msg" }')
+    record = parse_line(line)
+    assert record is not None and variant_of(record.fields["event"]) == "ConversationItemDone"
+    assert transcript_done_is_the_completed_input_transcription()
+
+
+def transcript_done_is_the_completed_input_transcription() -> bool:
+    assert notification_events("thread/realtime/transcript/done", {"role": "user", "text": "what time is it"}) == [
+        {"type": "realtime.input_transcript_delta", "delta": "what time is it"}]
+    return notification_events("thread/realtime/transcript/done", {"role": "assistant", "text": "x"}) == []
+
+
+def test_log_only_realtime_events_keep_codex_order():
+    asyncio.run(_sequencer_keeps_codex_order())
+
+
+async def _sequencer_keeps_codex_order() -> None:
+    out: list[dict] = []
+    seq = Sequencer(out.append, hold=0.05)
+    added = {"type": "realtime.item_added", "item": {"id": "i"}}
+    done = {"type": "realtime.item_done", "item_id": "i"}
+    # Log: item added (relayed), item done (log only); the notification comes after both lines.
+    seq.logged("ConversationItemAdded", None)
+    seq.logged("ConversationItemDone", done)
+    assert out == []
+    seq.notified("itemAdded", [added])
+    assert out == [added, done]
+    # A relayed event whose notification never comes holds the log-only one only briefly.
+    out.clear()
+    seq.logged("AudioOut", None)
+    seq.logged("ConversationItemDone", done)
+    await asyncio.sleep(0.1)
+    assert out == [done]
+    # A notification read before its log line is not waited for again.
+    out.clear()
+    seq.notified("transcript/delta", [{"type": "realtime.output_transcript_delta", "delta": "x"}])
+    seq.logged("OutputTranscriptDelta", None)
+    seq.logged("ConversationItemDone", done)
+    assert out == [{"type": "realtime.output_transcript_delta", "delta": "x"}, done]
+    seq.close()
+
+
 def test_stored_items_lose_codex_bookkeeping_only():
     stored = {
         "type": "function_call", "status": "completed", "id": "fc_01a212c0-033b-77e3-90dc-2847d07915f2",
@@ -223,7 +354,7 @@ def test_app_server_notifications_map_to_realtime_events():
     assert n("error", {"error": {"message": "conversation is not running"}, "willRetry": False}) == [
         {"type": "error", "message": "conversation is not running"}]
     assert n("error", {"error": {"message": "Reconnecting... 1/5"}, "willRetry": True}) == []
-    assert n("thread/realtime/transcript/done", {"role": "user", "text": "x"}) == []
+    assert n("thread/realtime/transcript/done", {"role": "assistant", "text": "x"}) == []
 
 
 # -- with codex -----------------------------------------------------------------------
@@ -269,9 +400,16 @@ server:
     )
     run = run_case(c, adapter=codex)
     events = reported(run)
+    telemetry = [e for e in events if e["type"].startswith("telemetry.")]
+    events = [e for e in events if not e["type"].startswith("telemetry.")]
     assert [e["type"] for e in events] == [
         "turn.started", "turn.model_reroute", "warning", "responses.output_item_done", "responses.output_item_done", "turn.completed",
     ], events
+    # codex's own records (codex.api_request, codex.sse_event per event) as telemetry.
+    assert [{k: v for k, v in e.items() if k != "duration_ms"} for e in telemetry] == [
+        {"type": "telemetry.request", "transport": "http", "attempt": 1, "status": 200},
+        {"type": "telemetry.events", "transport": "http", "counts": {"response.completed": 1, "response.created": 1, "response.output_item.done": 2}},
+    ]
     assert events[1] == {"type": "turn.model_reroute", "from_model": "gpt-test", "to_model": "gpt-other", "reason": "high_risk_cyber_activity"}
     assert events[3]["item"] == {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "thinking"}]}
     assert events[4]["item"]["content"][0]["text"] == "hi there"
@@ -311,7 +449,7 @@ expect:
         "codex-401",
     )
     run = run_case(c, adapter=codex)
-    events = reported(run)
+    events = [e for e in reported(run) if not e["type"].startswith("telemetry.")]
     assert [e["type"] for e in events] == ["turn.started", "turn.stream_error", "error", "turn.completed"], events
     assert events[1]["message"] == "Reconnecting... 1/1"
     assert events[2]["code"] == "http_connection_failed" and events[2]["http_status"] == 401
@@ -351,7 +489,7 @@ server:
         "codex-two-turns",
     )
     run = run_case(c, adapter=codex)
-    assert [e["type"] for e in reported(run)] == [
+    assert [e["type"] for e in reported(run) if not e["type"].startswith("telemetry.")] == [
         "turn.started", "responses.output_item_done", "turn.completed", "turn.started", "turn.completed",
     ]
     second = [r for r in run.wire_log if r.get("kind") == "request"][1]
@@ -391,6 +529,94 @@ expect:
         - {type: conversation.closed, reason: requested}
 """,
         "codex-realtime",
+    )
+    run = run_case(c, adapter=codex)
+    reported(run)
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+def test_codex_log_gives_auth_tags_and_the_hidden_websocket_retry(codex):
+    c = case(
+        """
+id: foundation.codex.ws-log
+title: a reset websocket turn is retried; codex's log shows the retry, the telemetry and the auth tags
+seed: foundation
+requires: [responses.ws]
+client:
+  config:
+    responses: {model: gpt-test, transport: websocket, request_max_retries: 0, stream_max_retries: 1, auth: {mode: api_key, api_key: sk-test-codex}}
+  steps:
+    - responses.turn: {input: hello}
+server:
+  exchanges:
+    - websocket: {path: /v1/responses}
+      script:
+        - expect: {type: response.create}
+        - reset: {}
+    - websocket: {path: /v1/responses}
+      script:
+        - expect: {type: response.create}
+        - send: {type: response.completed, response: {id: resp_2}}
+expect:
+  events:
+    - sequence:
+        - {type: turn.stream_error, message: Reconnecting... 1/1, details: "stream disconnected before completion: connection reset"}
+        - {type: turn.completed, status: completed}
+""",
+        "codex-ws-log",
+    )
+    run = run_case(c, adapter=codex)
+    events = reported(run)
+    kinds = [e["type"] for e in events]
+    # exec shows no `Reconnecting... 1/1` on the websocket: only codex's log has the retry.
+    assert kinds.count("turn.stream_error") == 1
+    assert [e["success"] for e in events if e["type"] == "telemetry.ws_connect"] == [True, True]
+    assert [e["attempt"] for e in events if e["type"] == "telemetry.request"] == [1, 1, 2]  # the prewarm, the turn, its retry
+    tags = [e for e in events if e["type"] == "auth.request"]
+    assert [t["request_kind"] for t in tags] == ["websocket_connect", "websocket_request", "websocket_request", "websocket_connect", "websocket_request"]
+    assert all(t["auth_mode"] == "ApiKey" and t["auth_header_attached"] for t in tags)
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+def test_realtime_events_only_codex_log_shows_keep_their_place(codex):
+    c = case(
+        """
+id: foundation.codex.realtime-log
+title: session.updated and item.done, which codex parses but does not relay, in codex's order
+seed: realtime-conversation-manager
+requires: [realtime.v2]
+client:
+  config:
+    realtime: {version: v2, api_key: sk-test-codex}
+  steps:
+    - realtime.start: {prompt: hi, session_id: thread-1}
+    - wait: {event: {type: realtime.session_updated}}
+    - wait: {event: {type: realtime.item_added}}
+    - wait: {event: {type: realtime.item_done, item_id: item_2}}
+    - realtime.close: {}
+server:
+  exchanges:
+    - websocket: {path: /v1/realtime}
+      script:
+        - expect: {type: session.update}
+        - send: {type: session.updated, event_id: e1, session: {id: sess_1, type: realtime, instructions: hi}}
+        - send: {type: conversation.item.added, event_id: e2, item: {id: item_1, type: message, role: user, content: [{type: input_text, text: hello}]}}
+        - send: {type: conversation.item.done, event_id: e3, item: {id: item_1, type: message, role: user, content: [{type: input_text, text: hello}]}}
+        - send: {type: conversation.item.done, event_id: e4, item: {id: item_2, type: function_call, name: get_weather, call_id: c, arguments: "{}"}}
+expect:
+  events:
+    - exact:
+        - {type: realtime.session_updated, session_id: sess_1, instructions: hi}
+        - {type: realtime.item_added, item: {id: item_1}}
+        - {type: realtime.item_done, item_id: item_1}
+        - {type: realtime.item_done, item_id: item_2}
+      of: [realtime.session_updated, realtime.item_added, realtime.item_done]
+""",
+        "codex-realtime-log",
     )
     run = run_case(c, adapter=codex)
     reported(run)

@@ -43,7 +43,8 @@ CODEX_CLI_CAPABILITIES = frozenset(
     }
 )
 EXPECTATIONS_FILES = tuple(sorted((Path(__file__).resolve().parent / "expectations").glob("*.yaml")))
-# The event types codex lets this adapter observe at all (docs/impl-codex-cli.md, Events).
+# The event types codex lets this adapter observe at all (docs/impl-codex-cli.md, Events):
+# exec's JSONL and rollout, the app-server's notifications, and codex's own log (logs.py).
 # Declared as ``reported_events``: the events plane compares only these, so a case that
 # differs only in events codex never prints is NON-STRICT, not FAIL.
 REPORTED_EVENT_TYPES = frozenset(
@@ -64,6 +65,13 @@ REPORTED_EVENT_TYPES = frozenset(
         "realtime.handoff_requested",
         "realtime.speech_started",
         "realtime.response_cancelled",
+        "realtime.session_updated",
+        "realtime.item_done",
+        "telemetry.request",
+        "telemetry.ws_connect",
+        "telemetry.events",
+        "auth.request",
+        "auth.recovery",
         "error",
         "warning",
     }

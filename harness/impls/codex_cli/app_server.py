@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.impls.codex_cli.process import CodexProcess
+from harness.impls.codex_cli.process import CodexProcess, OnStderr
 
 
 __all__ = ["AppServer", "RpcError"]
@@ -58,9 +58,10 @@ class AppServer:
         client_version: str,
         on_notification: OnNotification,
         log: Path | None = None,
+        on_stderr: OnStderr | None = None,
     ) -> AppServer:
         """Spawn, ``initialize`` (experimental API on), then send ``initialized``."""
-        proc = await CodexProcess.spawn(argv, env=env, cwd=cwd, stdin_pipe=True, log=log)
+        proc = await CodexProcess.spawn(argv, env=env, cwd=cwd, stdin_pipe=True, log=log, on_stderr=on_stderr)
         server = cls(proc, on_notification=on_notification)
         try:
             await server.request(
@@ -76,6 +77,10 @@ class AppServer:
     @property
     def stderr_tail(self) -> str:
         return self._proc.stderr_tail
+
+    async def settle(self) -> None:
+        """Let codex's log (stderr) catch up with its notifications (stdout)."""
+        await self._proc.settle()
 
     async def _send(self, message: Mapping[str, Any]) -> None:
         self._proc.write_line((json.dumps(message, ensure_ascii=False) + "\n").encode())

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.impls.codex_cli.logs import RUST_LOG as CODEX_LOG_FILTER
+
 
 __all__ = [
     "API_KEY_ENV",
@@ -33,6 +35,10 @@ API_KEY_ENV = "WIREPLAY_CODEX_API_KEY"
 # so leftovers of a run can be found without matching on names.
 OWNER_ENV = "WIREPLAY_CODEX_OWNER"
 _SCRUBBED = ("OPENAI_", "CODEX_", "SSL_CERT_")
+# Codex's log records the adapter reads (logs.py), and errors; anything else stays off.
+RUST_LOG = CODEX_LOG_FILTER
+# A debugging aid: another RUST_LOG for every codex process (what the adapter reads stays the same).
+RUST_LOG_ENV = "WIREPLAY_CODEX_RUST_LOG"
 
 
 def toml_value(value: Any) -> str:
@@ -113,7 +119,7 @@ def codex_env(*, home: str, api_key: str | None, extra: Mapping[str, str] | None
     config, shell rc files) leaks into a case.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED)}
-    env.update(CODEX_HOME=home, HOME=home, NO_COLOR="1", RUST_LOG="error")
+    env.update(CODEX_HOME=home, HOME=home, NO_COLOR="1", RUST_LOG=os.environ.get(RUST_LOG_ENV) or RUST_LOG)
     env[OWNER_ENV] = str(os.getpid())
     env.pop(API_KEY_ENV, None)
     if api_key:

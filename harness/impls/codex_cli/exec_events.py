@@ -26,6 +26,7 @@ __all__ = [
     "output_item",
     "parse_reconnect",
     "parse_reroute",
+    "reconnect_details",
     "snake_case",
     "token_usage",
     "tool_call_event",
@@ -63,6 +64,12 @@ def parse_reconnect(message: str) -> dict[str, Any] | None:
     if m is None:
         return None
     return {"type": "turn.stream_error", "message": m["message"], "details": neutral(m["details"] or "")}
+
+
+def reconnect_details(message: str) -> str:
+    """The raw details of a ``Reconnecting... n/m (details)`` line ("" without them)."""
+    m = _RECONNECT.match(message.strip())
+    return (m["details"] or "") if m is not None else ""
 
 
 def is_model_metadata_notice(message: str) -> bool:

@@ -13,7 +13,7 @@ import os
 import shlex
 import signal
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 
@@ -25,19 +25,35 @@ _LINE_LIMIT = 64 * 1024 * 1024
 _STDERR_LINES = 60
 _TERM_GRACE = 0.3
 _REAP = 2.0
+_SETTLE_QUIET = 0.03
+_SETTLE_LIMIT = 0.3
+
+# Given each stderr line; True means it was one of codex's log records the adapter read.
+OnStderr = Callable[[str], bool]
 
 
 class CodexProcess:
     """A running codex command; ``lines()`` yields stdout lines, ``stop()`` ends the group."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, *, log: Path | None = None) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, *, log: Path | None = None, on_stderr: OnStderr | None = None) -> None:
         self.proc = proc
         self._log = log
+        self._on_stderr = on_stderr
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
+        self._stderr_at = asyncio.get_running_loop().time()
         self._stderr_task = asyncio.create_task(self._drain_stderr())
 
     @classmethod
-    async def spawn(cls, argv: Sequence[str], *, env: Mapping[str, str], cwd: str, stdin_pipe: bool = False, log: Path | None = None) -> CodexProcess:
+    async def spawn(
+        cls,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str,
+        stdin_pipe: bool = False,
+        log: Path | None = None,
+        on_stderr: OnStderr | None = None,
+    ) -> CodexProcess:
         """Start ``argv`` in a new session; stdin is /dev/null unless a pipe is asked for.
 
         exec reads a non-TTY stdin to EOF before it sends anything, so an open pipe
@@ -56,7 +72,7 @@ class CodexProcess:
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text("$ " + " ".join(shlex.quote(a) for a in argv) + "\n", encoding="utf-8")
-        return cls(proc, log=log)
+        return cls(proc, log=log, on_stderr=on_stderr)
 
     def note(self, tag: str, text: str) -> None:
         """A line of the adapter's own in the debug log."""
@@ -73,8 +89,32 @@ class CodexProcess:
         with contextlib.suppress(Exception):
             while line := await self.proc.stderr.readline():
                 text = line.decode(errors="replace").rstrip()
-                self._stderr.append(text)
+                self._stderr_at = asyncio.get_running_loop().time()
                 self._record("ERR", text)
+                read = False
+                if self._on_stderr is not None:
+                    try:
+                        read = self._on_stderr(text)
+                    except Exception as exc:  # a parser bug must not stop the draining
+                        self._record("ADAPTER", f"log line not read: {exc!r}")
+                if not read:
+                    self._stderr.append(text)
+
+    async def settle(self) -> None:
+        """Let stderr catch up with stdout: until no line came for a moment (bounded).
+
+        Codex writes its log records before the stdout line that follows them, but the
+        two pipes are read apart; this keeps the events in codex's order.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _SETTLE_LIMIT
+        await asyncio.sleep(_SETTLE_QUIET / 3)  # lines already in the pipe are read first
+        while not self._stderr_task.done():
+            now = loop.time()
+            quiet_until = self._stderr_at + _SETTLE_QUIET
+            if now >= quiet_until or now >= deadline:
+                return
+            await asyncio.sleep(min(quiet_until, deadline) - now)
 
     @property
     def stderr_tail(self) -> str:

@@ -24,7 +24,9 @@ from harness.impls.codex_cli.config import (
     ws_origin,
 )
 from harness.impls.codex_cli.login import login_with_api_key
+from harness.impls.codex_cli.logs import REALTIME, parse_line, realtime_event
 from harness.impls.codex_cli.responses import UnsupportedStep
+from harness.impls.codex_cli.sequencer import RELAYED, Sequencer, variant_of
 from harness.impls.codex_cli.texts import neutral, with_error_fields
 
 
@@ -41,10 +43,11 @@ _PCM_RATE = 24000
 def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Neutral events for one app-server notification (none for the rest).
 
-    ``item/started``/``item/completed`` (codex's own timeline items) and
-    ``transcript/done`` have no neutral counterpart: the transcript they carry is
-    already reported by the deltas. A top-level ``error`` that codex will not retry
-    is an error it reports to its user (e.g. ``conversation is not running``).
+    ``item/started``/``item/completed`` (codex's own timeline items) and the assistant's
+    ``transcript/done`` have no neutral counterpart: the transcript they carry is already
+    reported by the deltas. The user's ``transcript/done`` is the completed input
+    transcription. A top-level ``error`` that codex will not retry is an error it reports
+    to its user (e.g. ``conversation is not running``).
     """
     if method == "error":
         error = params.get("error") if isinstance(params.get("error"), Mapping) else {}
@@ -63,6 +66,10 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
         return [{"type": "conversation.closed", "reason": reason}]
     if name == "error":
         return [realtime_error(str(params.get("message") or "realtime error"))]
+    if name == "transcript/done" and params.get("role") == "user":
+        # The completed input transcription, which the vocabulary reports as an input
+        # transcript delta carrying the whole transcript (codex parsed it as InputTranscriptDone).
+        return [{"type": "realtime.input_transcript_delta", "delta": str(params.get("text", ""))}]
     if name == "transcript/delta":
         role = params.get("role")
         kind = {"user": "realtime.input_transcript_delta", "assistant": "realtime.output_transcript_delta"}.get(str(role))
@@ -149,6 +156,7 @@ class AppServerRealtime:
         self._seen: list[str] = []
         self._changed = asyncio.Event()
         self._running = False
+        self._sequencer = Sequencer(emit)
 
     # -- process ------------------------------------------------------------------
 
@@ -204,20 +212,34 @@ class AppServerRealtime:
                 client_version=CODEX_VERSION,
                 on_notification=self._on_notification,
                 log=self._log_for("app-server"),
+                on_stderr=self._on_log_line,
             )
             result = await self._server.request("thread/start", {"cwd": self._workdir, "ephemeral": True})
             self._thread_id = str(((result or {}).get("thread") or {}).get("id", ""))
         return self._server
 
+    def _on_log_line(self, line: str) -> bool:
+        """Codex's record of each realtime event it parsed: those the app-server does not relay."""
+        record = parse_line(line)
+        if record is None:
+            return False
+        if record.target == REALTIME and record.message == "realtime websocket parsed event":
+            debug = str(record.fields.get("event", ""))
+            self._sequencer.logged(variant_of(debug), realtime_event(debug))
+        return True
+
     def _on_notification(self, method: str, params: Mapping[str, Any]) -> None:
         if not (method.startswith(_PREFIX) or method == "error") or params.get("threadId") not in (None, self._thread_id):
             return
-        for event in notification_events(method, params):
+        events = notification_events(method, params)
+        for event in events:
             if event["type"] == "conversation.started":
                 self._running = True
             elif event["type"] == "conversation.closed":
                 self._running = False
-            self._emit(event)
+        name = method.removeprefix(_PREFIX)
+        if events or name in RELAYED.values():
+            self._sequencer.notified(name if name in RELAYED.values() and method.startswith(_PREFIX) else None, events)
         self._seen.append(method.removeprefix(_PREFIX))
         self._changed.set()
 
@@ -278,6 +300,9 @@ class AppServerRealtime:
             since = len(self._seen)
             if await self._call("thread/realtime/stop", {}):
                 await self._await_notification(("closed",), since=since, timeout=self._close_bound())
+                if self._server is not None:
+                    await self._server.settle()
+                self._sequencer.flush()
         elif op in ("realtime.handoff_output", "realtime.turn_complete"):
             # Not honoured: codex answers a handoff with its own agent turn (POST /responses)
             # and relays that turn's messages itself; there is no way to inject scripted ones.
@@ -310,8 +335,11 @@ class AppServerRealtime:
             return
         timeout = float(self._config.get("open_timeout_ms", _OPEN_TIMEOUT * 1000)) / 1000
         await self._await_notification(("started", "error", "closed"), since=since, timeout=timeout)
+        await server.settle()
 
     async def aclose(self) -> None:
+        self._sequencer.flush()
+        self._sequencer.close()
         server, self._server = self._server, None
         if server is not None:
             await server.aclose()

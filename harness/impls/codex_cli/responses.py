@@ -18,8 +18,10 @@ from harness.adapters.base import Emit
 from harness.impls.codex_cli import exec_events as ev
 from harness.impls.codex_cli.config import base_args, codex_env, provider_table
 from harness.impls.codex_cli.login import login_with_api_key
+from harness.impls.codex_cli.logs import ResponsesLog, parse_line
 from harness.impls.codex_cli.process import CodexProcess
 from harness.impls.codex_cli.rollout import Record, Rollout
+from harness.impls.codex_cli.texts import neutral
 
 
 __all__ = ["ExecResponses", "ResponsesSettings", "UnsupportedStep"]
@@ -51,6 +53,7 @@ class ResponsesSettings:
     originator: str | None = None
     features: Mapping[str, bool] = field(default_factory=dict)
     key_source: str = "provider_env"
+    auth_tags: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ResponsesSettings:
@@ -67,6 +70,8 @@ class ResponsesSettings:
             model=str(config.get("model") or _DEFAULT_MODEL),
             api_key=api_key or None,
             key_source=key_source,
+            # The vocabulary's auth events come with an `auth` config whose tags are not off.
+            auth_tags=bool(auth) and auth.get("tags", True) is not False,
             websocket=config.get("transport") == "websocket",
             request_max_retries=config.get("request_max_retries"),
             stream_max_retries=config.get("stream_max_retries"),
@@ -151,6 +156,9 @@ class ExecResponses:
         self._thread_id: str | None = None
         self._logged_in = False
         self._proc: CodexProcess | None = None
+        self._log = ResponsesLog(emit=emit, auth_tags=settings.auth_tags, on_stream_error=self._stream_error_logged)
+        # A retry codex both logs and prints is one turn.stream_error: each side's unmatched ones.
+        self._retries_unmatched: dict[str, list[tuple[str, str]]] = {"log": [], "stdout": []}
 
     async def handle(self, op: str, args: Mapping[str, Any]) -> None:
         if op == "responses.turn":
@@ -200,7 +208,9 @@ class ExecResponses:
         if self._settings.key_source == "auth_json" and self._settings.api_key and not self._logged_in:
             await login_with_api_key(codex=self._codex, api_key=self._settings.api_key, env=self._env(), cwd=self._workdir, log=self._log_for("login"))
             self._logged_in = True
-        proc = await CodexProcess.spawn(self._argv(prompt), env=self._env(), cwd=self._workdir, log=self._log_for("exec"))
+        self._log.new_turn()
+        self._retries_unmatched = {"log": [], "stdout": []}
+        proc = await CodexProcess.spawn(self._argv(prompt), env=self._env(), cwd=self._workdir, log=self._log_for("exec"), on_stderr=self._on_log_line)
         self._proc = proc
         turn = _Turn()
         try:
@@ -219,6 +229,25 @@ class ExecResponses:
         finally:
             self._proc = None
             await proc.stop()
+
+    def _on_log_line(self, line: str) -> bool:
+        record = parse_line(line)
+        if record is None:
+            return False
+        self._log.feed(record)
+        return True
+
+    def _stream_error_logged(self, message: str, details: str) -> None:
+        self._stream_error(message, details, source="log")
+
+    def _stream_error(self, message: str, details: str, *, source: str) -> None:
+        """``turn.stream_error`` once per retry, whether codex logged it, printed it, or both."""
+        other = self._retries_unmatched["stdout" if source == "log" else "log"]
+        if (message, details) in other:
+            other.remove((message, details))
+            return
+        self._retries_unmatched[source].append((message, details))
+        self._emit({"type": "turn.stream_error", "message": message, "details": neutral(details)})
 
     async def _sync(self, wanted: Callable[[Record], bool], turn: _Turn) -> bool:
         records, found = await self._rollout.take_until(wanted, timeout=_SYNC)
@@ -280,7 +309,7 @@ class ExecResponses:
             text = str(message.get("message", ""))
             reconnect = ev.parse_reconnect(text)
             if reconnect is not None:
-                self._emit(reconnect)
+                self._stream_error(reconnect["message"], ev.reconnect_details(text), source="stdout")
             else:
                 # exec prints a failing turn's error twice (`error`, then `turn.failed`):
                 # held back until the next line says which it was.
@@ -297,6 +326,9 @@ class ExecResponses:
 
     async def _end(self, message: dict[str, Any], turn: _Turn, *, failed: bool) -> None:
         await self._sync(_event_msg("task_complete"), turn)
+        if self._proc is not None:
+            await self._proc.settle()  # codex's log records of this turn come before its end
+        self._log.flush()
         turn.ended = True
         complete = turn.complete or {}
         if failed:
