@@ -1,8 +1,8 @@
 """The real Codex CLI through its adapter: the mappings, and a few cases end to end.
 
-The mapping tests need nothing installed. The end-to-end tests run codex 0.169.0 as
-real subprocesses against the fake server on loopback, and are skipped when it is
-absent (scripts/install-codex-cli.sh installs it). Their cases are inline so they pin
+The mapping tests need nothing installed. The end-to-end tests run codex 0.169.0 (its
+app-server) as real subprocesses against the fake server on loopback, and are skipped
+when it is absent (scripts/install-codex-cli.sh installs it). Their cases are inline so they pin
 the adapter's mapping, not the evolving suite's snapshots.
 """
 
@@ -21,10 +21,11 @@ from harness.case.loader import parse_case_text
 from harness.expectations import load_expectations
 from harness.implementations import ImplementationUnavailable, adapter_for
 from harness.impls import codex_cli
-from harness.impls.codex_cli import exec_events as ev
+from harness.impls.codex_cli import mapping as ev
 from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.realtime import notification_events
+from harness.impls.codex_cli.responses_app import TurnMapper, error_info
 from harness.impls.codex_cli.logs import ResponsesLog, parse_line, realtime_event
 from harness.impls.codex_cli.sequencer import Sequencer, variant_of
 from harness.impls.codex_cli.texts import error_fields, neutral
@@ -152,10 +153,10 @@ def test_exec_notices_map_to_reroute_and_stream_errors():
 
 
 def test_error_codes_come_from_codex_error_info():
-    assert ev.error_event("m", {"http_connection_failed": {"http_status_code": 401}}) == {
-        "type": "error", "message": "m", "code": "http_connection_failed", "http_status": 401,
-    }
-    assert ev.error_event("m", "usage_limit_exceeded") == {"type": "error", "message": "m", "code": "usage_limit_exceeded"}
+    assert error_info({"httpConnectionFailed": {"httpStatusCode": 401}}) == {"code": "http_connection_failed", "http_status": 401}
+    assert error_info({"responseStreamDisconnected": {"httpStatusCode": None}}) == {"code": "response_stream_disconnected"}
+    assert error_info("usageLimitExceeded") == {"code": "usage_limit_exceeded"}
+    assert error_info(None) == {}
     assert ev.error_event("m", None) == {"type": "error", "message": "m"}
 
 
@@ -168,9 +169,7 @@ def test_error_texts_give_status_and_request_id_fields():
     assert error_fields("Access blocked by Cloudflare. Try again (status 403 Forbidden), url: http://h/v1/responses, cf-ray: c") == {"http_status": 403}
     assert error_fields("unexpected status 503 Service Unavailable: realtime websocket handshake failed") == {"http_status": 503}
     assert error_fields("You’ve hit your usage limit.") == {}
-    # A field codex_error_info already gave is kept; the text only fills the missing ones.
-    assert ev.error_event(text, {"http_connection_failed": {"http_status_code": 401}}) == {
-        "type": "error", "message": text, "code": "http_connection_failed", "http_status": 401, "request_id": "req_1"}
+    assert ev.error_event(text, None) == {"type": "error", "message": text, "http_status": 401, "request_id": "req_1"}
     assert notification_events("thread/realtime/error", {"message": "unexpected status 403 Forbidden: realtime websocket handshake failed"}) == [
         {"type": "realtime.error", "message": "unexpected status 403 Forbidden: realtime websocket handshake failed", "http_status": 403}]
 
@@ -317,6 +316,17 @@ async def _sequencer_keeps_codex_order() -> None:
     seq.logged("OutputTranscriptDelta", None)
     seq.logged("ConversationItemDone", done)
     assert out == [{"type": "realtime.output_transcript_delta", "delta": "x"}, done]
+    # What codex parses after a start waits for `started`, however late that notification is read.
+    out.clear()
+    started = {"type": "conversation.started", "session_id": "s", "version": "v2"}
+    seq.gate("started", timeout=1.0)
+    seq.logged("SessionUpdated", {"type": "realtime.session_updated", "session_id": "x"})
+    seq.logged("ConversationItemAdded", None)
+    seq.logged("ConversationItemDone", done)
+    seq.notified("started", [started])
+    assert out == [started, {"type": "realtime.session_updated", "session_id": "x"}]
+    seq.notified("itemAdded", [added])
+    assert out == [started, {"type": "realtime.session_updated", "session_id": "x"}, added, done]
     seq.close()
 
 
@@ -332,9 +342,43 @@ def test_stored_items_lose_codex_bookkeeping_only():
     assert ev.output_item({"type": "message", "role": "user", "content": []}) is None
     assert ev.output_item({"type": "function_call_output", "call_id": "c"}) is None
     assert ev.tool_call_event(item) == {"type": "turn.tool_call", "call_id": "call_1", "name": "exec_command", "arguments": "{}"}
-    assert ev.token_usage({"input_tokens": 1, "cached_input_tokens": 0, "cache_write_input_tokens": 0, "output_tokens": 2,
-                           "reasoning_output_tokens": 0, "total_tokens": 3}) == {
-        "input_tokens": 1, "cached_input_tokens": 0, "output_tokens": 2, "reasoning_output_tokens": 0, "total_tokens": 3}
+    shell = {"type": "local_shell_call", "call_id": "c", "status": "completed", "action": {"type": "exec", "command": ["ls"], "timeout_ms": None}}
+    assert ev.output_item(shell)["action"] == {"type": "exec", "command": ["ls"]}  # codex's nulls, nested too
+
+
+def test_turn_notifications_map_to_turn_events():
+    out: list[dict] = []
+    retries: list[tuple[str, str]] = []
+    turn = TurnMapper(out.append, stream_error=lambda m, d: retries.append((m, d)))
+    turn.begin()
+    usage = {"totalTokens": 18, "inputTokens": 11, "cachedInputTokens": 3, "cacheWriteInputTokens": 0, "outputTokens": 7, "reasoningOutputTokens": 2}
+    for method, params in [
+        ("turn/started", {"turn": {"id": "t1"}}),
+        ("rawResponseItem/completed", {"turnId": "t1", "item": {"type": "message", "role": "user", "content": []}}),
+        ("error", {"turnId": "t1", "willRetry": True, "error": {"message": "Reconnecting... 1/1", "additionalDetails": "stream disconnected before completion: x"}}),
+        ("model/rerouted", {"turnId": "t1", "fromModel": "a", "toModel": "b", "reason": "highRiskCyberActivity"}),
+        ("item/agentMessage/delta", {"turnId": "t1", "itemId": "m", "delta": "hi"}),
+        ("rawResponseItem/completed", {"turnId": "t1", "item": {"type": "message", "id": "m", "role": "assistant", "content": [], "phase": None}}),
+        ("rawResponse/completed", {"turnId": "t1", "responseId": "resp_1", "usage": usage}),
+        ("thread/tokenUsage/updated", {"turnId": "t1", "tokenUsage": {"total": usage, "last": usage}}),
+        ("error", {"turnId": "t1", "willRetry": False, "error": {"message": "You\u2019ve hit your usage limit.", "codexErrorInfo": "usageLimitExceeded"}}),
+        ("turn/completed", {"turn": {"id": "t1", "status": "failed"}}),
+    ]:
+        turn.on(method, params)
+    turn.end()
+    tokens = {"input_tokens": 11, "cached_input_tokens": 3, "output_tokens": 7, "reasoning_output_tokens": 2, "total_tokens": 18}
+    assert out == [
+        {"type": "turn.started", "turn_id": "t1"},
+        {"type": "turn.model_reroute", "from_model": "a", "to_model": "b", "reason": "high_risk_cyber_activity"},
+        {"type": "responses.output_text_delta", "delta": "hi"},
+        {"type": "responses.output_item_done", "item": {"type": "message", "id": "m", "role": "assistant", "content": []}},
+        {"type": "responses.completed", "response_id": "resp_1", "token_usage": tokens},
+        {"type": "error", "message": "You\u2019ve hit your usage limit.", "code": "usage_limit_exceeded"},
+        {"type": "turn.completed", "status": "failed", "token_usage": tokens},
+    ]
+    assert retries == [("Reconnecting... 1/1", "stream disconnected before completion: x")]
+    for event in out:
+        assert vocabulary_problems(event) == [], event
 
 
 def test_app_server_notifications_map_to_realtime_events():
@@ -363,8 +407,9 @@ def test_app_server_notifications_map_to_realtime_events():
 @needs_codex
 def test_adapter_declares_what_codex_can_do(codex):
     assert (codex.name, codex.version) == ("codex-cli", "0.169.0")
-    assert {"responses.sse", "responses.ws", "realtime.v1", "realtime.v2"} <= codex.capabilities
-    assert not codex.capabilities & {"profiles", "responses.ws.v1", "realtime.transcription"}
+    assert {"responses.sse", "responses.ws", "responses.tool_outputs", "realtime.v1", "realtime.v2"} <= codex.capabilities
+    assert "realtime.transcription" in codex.capabilities
+    assert not codex.capabilities & {"profiles", "responses.ws.v1", "realtime.handoff_output", "auth.chatgpt", "auth.external"}
     assert codex.expectations_files == EXPECTATIONS_FILES
 
 
@@ -403,18 +448,20 @@ server:
     telemetry = [e for e in events if e["type"].startswith("telemetry.")]
     events = [e for e in events if not e["type"].startswith("telemetry.")]
     assert [e["type"] for e in events] == [
-        "turn.started", "turn.model_reroute", "warning", "responses.output_item_done", "responses.output_item_done", "turn.completed",
+        "turn.started", "turn.model_reroute", "warning", "responses.output_item_done", "responses.output_item_done",
+        "responses.completed", "turn.completed",
     ], events
+    assert events[1] == {"type": "turn.model_reroute", "from_model": "gpt-test", "to_model": "gpt-other", "reason": "high_risk_cyber_activity"}
+    assert events[3]["item"] == {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "thinking"}]}
+    assert events[4]["item"]["content"][0]["text"] == "hi there"
+    tokens = {"input_tokens": 11, "cached_input_tokens": 3, "output_tokens": 7, "reasoning_output_tokens": 2, "total_tokens": 18}
+    assert events[5] == {"type": "responses.completed", "response_id": "resp_1", "token_usage": tokens}
+    assert events[6] == {"type": "turn.completed", "status": "completed", "token_usage": tokens}
     # codex's own records (codex.api_request, codex.sse_event per event) as telemetry.
     assert [{k: v for k, v in e.items() if k != "duration_ms"} for e in telemetry] == [
         {"type": "telemetry.request", "transport": "http", "attempt": 1, "status": 200},
         {"type": "telemetry.events", "transport": "http", "counts": {"response.completed": 1, "response.created": 1, "response.output_item.done": 2}},
     ]
-    assert events[1] == {"type": "turn.model_reroute", "from_model": "gpt-test", "to_model": "gpt-other", "reason": "high_risk_cyber_activity"}
-    assert events[3]["item"] == {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "thinking"}]}
-    assert events[4]["item"]["content"][0]["text"] == "hi there"
-    assert events[5] == {"type": "turn.completed", "status": "completed", "token_usage": {
-        "input_tokens": 11, "cached_input_tokens": 3, "output_tokens": 7, "reasoning_output_tokens": 2, "total_tokens": 18}}
     result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
 
@@ -461,11 +508,11 @@ expect:
 
 
 @needs_codex
-def test_second_turn_resumes_the_thread(codex):
+def test_turns_share_one_session(codex):
     c = case(
         """
 id: foundation.codex.two-turns
-title: the second turn carries the first turn's exchange as history
+title: the second turn carries the first turn's exchange as history, in the same session
 seed: foundation
 requires: [responses.sse]
 client:
@@ -490,11 +537,132 @@ server:
     )
     run = run_case(c, adapter=codex)
     assert [e["type"] for e in reported(run) if not e["type"].startswith("telemetry.")] == [
-        "turn.started", "responses.output_item_done", "turn.completed", "turn.started", "turn.completed",
+        "turn.started", "responses.output_item_done", "responses.completed", "turn.completed",
+        "turn.started", "responses.completed", "turn.completed",
     ]
-    second = [r for r in run.wire_log if r.get("kind") == "request"][1]
+    first, second = [r for r in run.wire_log if r.get("kind") == "request"]
     texts = [part.get("text") for item in second["body"]["input"] for part in item.get("content") or []]
     assert texts[-3:] == ["first question", "first answer", "second question"]
+    # One client session: the same session id on both turns' requests.
+    assert dict(first["headers"])["session-id"] == dict(second["headers"])["session-id"]
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+def test_websocket_session_reuses_the_socket_and_chains(codex):
+    c = case(
+        """
+id: foundation.codex.ws-session
+title: turn two goes over turn one's socket, chained on turn one's response
+seed: foundation
+requires: [responses.ws]
+client:
+  config:
+    responses: {model: gpt-test, api_key: sk-test-codex, transport: websocket, request_max_retries: 0, stream_max_retries: 0}
+  steps:
+    - responses.turn: {input: one}
+    - responses.turn: {input: two}
+server:
+  exchanges:
+    - websocket: {path: /v1/responses}
+      script:
+        - expect: {type: response.create}
+        - send: {type: response.completed, response: {id: resp_1}}
+        - expect: {type: response.create, previous_response_id: resp_1}
+        - send: {type: response.completed, response: {id: resp_2}}
+expect:
+  wire:
+    - of: {kind: websocket}
+      count: 1
+""",
+        "codex-ws-session",
+    )
+    run = run_case(c, adapter=codex)
+    reported(run)
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+def test_the_fallback_to_http_is_sticky_for_the_session(codex):
+    c = case(
+        """
+id: foundation.codex.sticky-fallback
+title: after a 426 upgrade, turn two goes straight to HTTP
+seed: foundation
+requires: [responses.ws]
+client:
+  config:
+    responses: {model: gpt-test, api_key: sk-test-codex, transport: websocket, request_max_retries: 0, stream_max_retries: 0}
+  steps:
+    - responses.turn: {input: one}
+    - responses.turn: {input: two}
+server:
+  exchanges:
+    - websocket: {path: /v1/responses}
+      reject: {status: 426}
+    - http: {method: POST, path: /v1/responses}
+      times: 2
+      respond:
+        sse:
+          - event: {type: response.completed, response: {id: resp_1}}
+expect:
+  wire:
+    - of: {kind: websocket}
+      count: 1
+""",
+        "codex-sticky-fallback",
+    )
+    run = run_case(c, adapter=codex)
+    reported(run)
+    result = judge(run)
+    assert result.outcome is Outcome.PASS, result.detail
+
+
+@needs_codex
+def test_a_configured_tool_is_answered_with_the_scripted_output(codex):
+    c = case(
+        """
+id: foundation.codex.dynamic-tool
+title: a call to a tool the case configures gets the step's scripted output (codex's dynamic tool)
+seed: foundation
+requires: [responses.sse, responses.tool_outputs]
+client:
+  config:
+    responses:
+      model: gpt-test
+      api_key: sk-test-codex
+      request_max_retries: 0
+      stream_max_retries: 0
+      tools: [{type: function, name: get_weather, description: the weather, parameters: {type: object, properties: {city: {type: string}}}}]
+  steps:
+    - responses.turn: {input: weather?, tool_outputs: {call_1: sunny}}
+server:
+  exchanges:
+    - http: {method: POST, path: /v1/responses}
+      expect:
+        body: {tools: {$contains: [{type: function, name: get_weather}]}}
+      respond:
+        sse:
+          - event: {type: response.output_item.done, output_index: 0, item: {type: function_call, id: fc_1, call_id: call_1, name: get_weather, arguments: "{\\"city\\": \\"x\\"}"}}
+          - event: {type: response.completed, response: {id: resp_1}}
+    - http: {method: POST, path: /v1/responses}
+      expect:
+        body: {input: {$contains: [{type: function_call_output, call_id: call_1, output: sunny}]}}
+      respond:
+        sse:
+          - event: {type: response.completed, response: {id: resp_2}}
+expect:
+  events:
+    - sequence:
+        - {type: turn.tool_call, call_id: call_1, name: get_weather}
+        - {type: turn.completed, status: completed}
+""",
+        "codex-dynamic-tool",
+    )
+    run = run_case(c, adapter=codex)
+    reported(run)
     result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
 

@@ -1,4 +1,4 @@
-"""The real Codex CLI behind the adapter seam: exec for responses, app-server for realtime.
+"""The real Codex CLI behind the adapter seam: ``codex app-server`` for responses and realtime.
 
 One case gets one throwaway CODEX_HOME and work dir (removed at ``aclose``), so no
 state of this machine's user, nor of another case, reaches codex.
@@ -18,25 +18,30 @@ from harness.adapters.base import Emit, Endpoint
 from harness.impls.codex_cli.binary import CodexBinary
 from harness.impls.codex_cli.process import LOG_ENV
 from harness.impls.codex_cli.realtime import AppServerRealtime
-from harness.impls.codex_cli.responses import ExecResponses, ResponsesSettings, UnsupportedStep
+from harness.impls.codex_cli.responses import ResponsesSettings, UnsupportedStep
+from harness.impls.codex_cli.responses_app import AppServerResponses
 from harness.layer import ALL_LAYERS
 
 
 __all__ = ["CODEX_CLI_CAPABILITIES", "EXPECTATIONS_FILES", "REPORTED_EVENT_TYPES", "CodexCliAdapter", "CodexCliSession", "tls_env"]
 
-# What 0.169.0 can be made to do against the fake server. Not declared: responses.ws.v1
-# (it speaks only the v2 websocket), profiles (one fixed revision, later than the suite's
-# default), realtime.transcription, auth.chatgpt / auth.external (API keys only here).
-# tls.ca-env: CODEX_CA_CERTIFICATE and SSL_CERT_FILE are codex's own variables.
+# What 0.169.0 can be made to do against the fake server (docs/impl-codex-cli.md,
+# Capabilities). Not declared: responses.ws.v1 (it speaks only the v2 websocket), profiles
+# (one fixed revision), realtime.transcription, realtime.handoff_output, auth.chatgpt /
+# auth.external (ChatGPT auth needs the ChatGPT backend). responses.tool_outputs: a tool
+# the case configures is a dynamic tool whose calls the adapter answers (codex runs its own
+# tools itself). tls.ca-env: CODEX_CA_CERTIFICATE and SSL_CERT_FILE are codex's own variables.
 CODEX_CLI_CAPABILITIES = frozenset(
     {
         "responses",
         "responses.sse",
         "responses.ws",
         "responses.ws.v2",
+        "responses.tool_outputs",
         "realtime",
         "realtime.v1",
         "realtime.v2",
+        "realtime.transcription",
         "auth.api-key",
         "tls",
         "tls.ca-env",
@@ -44,7 +49,7 @@ CODEX_CLI_CAPABILITIES = frozenset(
 )
 EXPECTATIONS_FILES = tuple(sorted((Path(__file__).resolve().parent / "expectations").glob("*.yaml")))
 # The event types codex lets this adapter observe at all (docs/impl-codex-cli.md, Events):
-# exec's JSONL and rollout, the app-server's notifications, and codex's own log (logs.py).
+# the app-server's notifications (responses_app.py, realtime.py) and codex's own log (logs.py).
 # Declared as ``reported_events``: the events plane compares only these, so a case that
 # differs only in events codex never prints is NON-STRICT, not FAIL.
 REPORTED_EVENT_TYPES = frozenset(
@@ -55,6 +60,11 @@ REPORTED_EVENT_TYPES = frozenset(
         "turn.model_reroute",
         "turn.tool_call",
         "responses.output_item_done",
+        "responses.completed",
+        "responses.output_text_delta",
+        "responses.reasoning_summary_delta",
+        "responses.reasoning_content_delta",
+        "responses.reasoning_summary_part_added",
         "conversation.started",
         "conversation.closed",
         "realtime.error",
@@ -94,7 +104,7 @@ def tls_env(*, endpoint: Endpoint, config: Mapping[str, Any]) -> dict[str, str]:
 
 
 class CodexCliSession:
-    """Routes each step by its area to exec (responses) or the app-server (realtime)."""
+    """Routes each step by its area to its app-server driver (responses, realtime)."""
 
     def __init__(self, *, binary: CodexBinary, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str) -> None:
         self._binary = binary
@@ -124,11 +134,12 @@ class CodexCliSession:
         if area not in self._areas:
             section = dict(self._config.get(area) or {})
             if area == "responses":
-                self._areas[area] = ExecResponses(
+                self._areas[area] = AppServerResponses(
                     codex=self._codex,
                     known_features=self._binary.features,
                     base_url=self._endpoint.base_url,
                     settings=ResponsesSettings.from_config(section),
+                    tools=list(section.get("tools") or []),
                     home=self._home,
                     workdir=self._workdir,
                     emit=self._emit,
@@ -163,7 +174,7 @@ class CodexCliSession:
 
 
 class CodexCliAdapter:
-    """``@openai/codex`` 0.169.0, driven as a user would: CLI processes on loopback."""
+    """``@openai/codex`` 0.169.0, driven as an app-server client would: CLI processes on loopback."""
 
     name = "codex-cli"
     capabilities = CODEX_CLI_CAPABILITIES

@@ -3,7 +3,8 @@
 Realtime is reachable only through the app-server (``thread/realtime/*``, marked
 experimental, so ``initialize`` opts in with ``capabilities.experimentalApi``).
 Requests are bounded; notifications go to a callback in arrival order; requests
-the server makes of its client (approvals) are declined, since no case asks for any.
+the server makes of its client are declined unless the driver answers them (a
+scripted tool output, the host's refreshed tokens).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ _REQUEST_TIMEOUT = 10.0
 _METHOD_NOT_FOUND = -32601
 
 OnNotification = Callable[[str, Mapping[str, Any]], None]
+# A request the server makes of its client: the result to answer, or None to decline it.
+OnRequest = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
 
 
 class RpcError(Exception):
@@ -39,9 +42,10 @@ class RpcError(Exception):
 class AppServer:
     """One app-server process, initialized, with a reader task."""
 
-    def __init__(self, proc: CodexProcess, *, on_notification: OnNotification) -> None:
+    def __init__(self, proc: CodexProcess, *, on_notification: OnNotification, on_request: OnRequest | None = None) -> None:
         self._proc = proc
         self._on_notification = on_notification
+        self._on_request = on_request
         self._pending: dict[int, tuple[str, asyncio.Future[Any]]] = {}
         self._next_id = 0
         self._reader = asyncio.create_task(self._read())
@@ -59,10 +63,11 @@ class AppServer:
         on_notification: OnNotification,
         log: Path | None = None,
         on_stderr: OnStderr | None = None,
+        on_request: OnRequest | None = None,
     ) -> AppServer:
         """Spawn, ``initialize`` (experimental API on), then send ``initialized``."""
         proc = await CodexProcess.spawn(argv, env=env, cwd=cwd, stdin_pipe=True, log=log, on_stderr=on_stderr)
-        server = cls(proc, on_notification=on_notification)
+        server = cls(proc, on_notification=on_notification, on_request=on_request)
         try:
             await server.request(
                 "initialize",
@@ -127,7 +132,18 @@ class AppServer:
         method = message.get("method")
         rid = message.get("id")
         if isinstance(method, str) and rid is not None:
-            await self._send({"id": rid, "error": {"code": _METHOD_NOT_FOUND, "message": f"wireplay does not answer {method}"}})
+            params = message.get("params")
+            result = None
+            if self._on_request is not None:
+                try:
+                    result = await self._on_request(method, params if isinstance(params, dict) else {})
+                except RpcError as exc:
+                    await self._send({"id": rid, "error": {"code": exc.code, "message": exc.message}})
+                    return
+            if result is None:
+                await self._send({"id": rid, "error": {"code": _METHOD_NOT_FOUND, "message": f"wireplay does not answer {method}"}})
+            else:
+                await self._send({"id": rid, "result": result})
         elif isinstance(method, str):
             params = message.get("params")
             self._on_notification(method, params if isinstance(params, dict) else {})

@@ -238,8 +238,9 @@ class AppServerRealtime:
             elif event["type"] == "conversation.closed":
                 self._running = False
         name = method.removeprefix(_PREFIX)
-        if events or name in RELAYED.values():
-            self._sequencer.notified(name if name in RELAYED.values() and method.startswith(_PREFIX) else None, events)
+        if events or name in RELAYED.values() or name == "started":
+            relayed = name in RELAYED.values() or name == "started"
+            self._sequencer.notified(name if relayed and method.startswith(_PREFIX) else None, events)
         self._seen.append(method.removeprefix(_PREFIX))
         self._changed.set()
 
@@ -328,9 +329,13 @@ class AppServerRealtime:
         if self._config.get("version"):
             params["version"] = self._config["version"]
         since = len(self._seen)
+        # Codex sends `started` when the socket opens, before anything it parses: whatever
+        # its log shows first waits for it.
+        self._sequencer.gate("started", timeout=float(self._config.get("open_timeout_ms", _OPEN_TIMEOUT * 1000)) / 1000)
         try:
             await server.request("thread/realtime/start", params)
         except RpcError as exc:
+            self._sequencer.flush()
             self._emit(realtime_error(exc.message))
             return
         timeout = float(self._config.get("open_timeout_ms", _OPEN_TIMEOUT * 1000)) / 1000

@@ -34,7 +34,7 @@ RELAYED = {
     "AudioOut": "outputAudio/delta",
     "Error": "error",
 }
-_HOLD = 0.25
+_HOLD = 1.0
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -87,6 +87,12 @@ class Sequencer:
             self._queue.append(_Entry(kind=None, event=event, deadline=now))
         else:
             return
+        self._drain()
+
+    def gate(self, kind: str, *, timeout: float) -> None:
+        """Hold what codex parses next until notification ``kind`` (e.g. ``started``, which codex
+        sends when the socket opens, before any server event) has come, or ``timeout``."""
+        self._queue.append(_Entry(kind=kind, event=None, deadline=self._now() + timeout))
         self._drain()
 
     def notified(self, kind: str | None, events: Iterable[dict[str, Any]]) -> None:

@@ -1,12 +1,9 @@
-"""What ``codex exec --json`` and its rollout file say, as neutral events (no I/O).
+"""Codex's items, texts and error info as neutral events (no I/O).
 
-exec prints a small JSONL vocabulary (``thread.started``, ``turn.started``,
-``item.*``, ``error``, ``turn.completed``/``turn.failed``); its rollout file
-(``$CODEX_HOME/sessions/**/rollout-*.jsonl``) records the same turn with the facts
-the JSONL leaves out: the turn id it sent in ``x-codex-turn-metadata``, each output
-item as codex stored it, per-turn token usage with ``total_tokens``, and the error's
-``codex_error_info``. Each function here turns one such record into the events that
-carry the same fact, and nothing else: what codex does not record is not reported.
+Shared by the app-server drivers: the Responses items codex parsed, its reroute and
+reconnect notices, its warnings, and its error info as the ``error`` event's fields.
+Each function turns one such fact into the events that carry it, and nothing else:
+what codex does not record is not reported.
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ __all__ = [
     "parse_reroute",
     "reconnect_details",
     "snake_case",
-    "token_usage",
     "tool_call_event",
     "warning",
 ]
@@ -42,7 +38,6 @@ _REROUTE = re.compile(r"^model rerouted: (?P<from>\S+) -> (?P<to>\S+) \((?P<reas
 _RECONNECT = re.compile(r"^(?P<message>Reconnecting\.\.\. \d+/\d+)(?: \((?P<details>.*)\))?$", re.DOTALL)
 # Codex names items the server sent without an id itself: `<prefix>_<uuid v7>`.
 _CODEX_ITEM_ID = re.compile(r"^[a-z]+_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
 
 
 def snake_case(name: str) -> str:
@@ -73,24 +68,32 @@ def reconnect_details(message: str) -> str:
 
 
 def is_model_metadata_notice(message: str) -> bool:
-    """exec's start-up notice about an unknown model slug: local, not about the wire."""
+    """codex's start-up notice about an unknown model slug: local, not about the wire."""
     return message.startswith("Model metadata for `") and "not found" in message
 
 
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def output_item(payload: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A rollout ``response_item`` the server sent, rebuilt as the wire item; else None.
+    """A Responses item codex parsed (``rawResponseItem/completed``) as the wire item; else None.
 
     Client-authored items (user/developer messages, tool outputs) are not outputs.
-    Codex adds its bookkeeping keys, writes absent optional fields as null and gives
-    an id-less item an id of its own (``fc_<uuid v7>``); all three are dropped so the
-    item reads as the server sent it. Key order stays codex's (its struct order).
+    Codex adds its bookkeeping keys, writes absent optional fields as null (nested ones
+    too) and gives an id-less item an id of its own (``fc_<uuid v7>``); all three are
+    dropped so the item reads as the server sent it. Key order stays codex's.
     """
     kind = payload.get("type")
     if not isinstance(kind, str) or kind.endswith("_output"):
         return None
     if kind == "message" and payload.get("role") in _CLIENT_ROLES:
         return None
-    item = {k: v for k, v in payload.items() if k not in INTERNAL_ITEM_KEYS and v is not None}
+    item = {k: _without_nulls(v) for k, v in payload.items() if k not in INTERNAL_ITEM_KEYS and v is not None}
     if isinstance(item.get("id"), str) and _CODEX_ITEM_ID.match(item["id"]):
         del item["id"]
     return item
@@ -110,16 +113,6 @@ def tool_call_event(item: Mapping[str, Any]) -> dict[str, Any] | None:
     if isinstance(arguments, str):
         event["arguments"] = arguments
     return event
-
-
-def token_usage(usage: Any) -> dict[str, int] | None:
-    """A rollout usage object with the neutral keys (``cache_write_input_tokens`` dropped)."""
-    if not isinstance(usage, Mapping):
-        return None
-    out = {k: usage.get(k) for k in _USAGE_KEYS}
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in out.values()):
-        return None
-    return out  # type: ignore[return-value]
 
 
 def warning(message: str) -> dict[str, Any]:
