@@ -54,7 +54,8 @@ def variant_of(debug: str) -> str:
 class _Entry:
     kind: str | None  # a relayed variant's notification; None for a log-only event
     event: dict[str, Any] | None
-    deadline: float
+    hold: float  # how long it may hold what follows, counted from when it is first waited on
+    deadline: float | None = None
 
 
 class Sequencer:
@@ -82,9 +83,9 @@ class Sequencer:
                 if early == kind:
                     del self._early[i]  # its notification already came and was emitted
                     return
-            self._queue.append(_Entry(kind=kind, event=None, deadline=now + self._hold))
+            self._queue.append(_Entry(kind=kind, event=None, hold=self._hold))
         elif event is not None:
-            self._queue.append(_Entry(kind=None, event=event, deadline=now))
+            self._queue.append(_Entry(kind=None, event=event, hold=0.0))
         else:
             return
         self._drain()
@@ -92,7 +93,7 @@ class Sequencer:
     def gate(self, kind: str, *, timeout: float) -> None:
         """Hold what codex parses next until notification ``kind`` (e.g. ``started``, which codex
         sends when the socket opens, before any server event) has come, or ``timeout``."""
-        self._queue.append(_Entry(kind=kind, event=None, deadline=self._now() + timeout))
+        self._queue.append(_Entry(kind=kind, event=None, hold=timeout))
         self._drain()
 
     def notified(self, kind: str | None, events: Iterable[dict[str, Any]]) -> None:
@@ -129,14 +130,16 @@ class Sequencer:
                 self._queue.popleft()
                 if head.event is not None:
                     self._emit(head.event)
-            elif head.deadline <= now:
-                self._queue.popleft()  # no notification came for it: codex did not relay it
             else:
-                break
+                if head.deadline is None:
+                    head.deadline = now + head.hold  # the hold runs from when it is waited on
+                if head.deadline > now:
+                    break
+                self._queue.popleft()  # no notification came for it: codex did not relay it
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._queue:
+        if self._queue and self._queue[0].deadline is not None:
             delay = max(0.0, self._queue[0].deadline - now)
             self._timer = asyncio.get_running_loop().call_later(delay, self._drain)
 
