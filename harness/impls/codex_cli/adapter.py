@@ -177,6 +177,7 @@ class CodexCliAdapter:
     """``@openai/codex`` 0.169.0, driven as an app-server client would: CLI processes on loopback."""
 
     name = "codex-cli"
+    revision = "codex-0.169.0"  # the runner keeps a case's variants for this revision (docs/profiles.md)
     capabilities = CODEX_CLI_CAPABILITIES
     layers = ALL_LAYERS  # Codex is judged on the protocol and on its own application behaviour
     reported_events = REPORTED_EVENT_TYPES
