@@ -71,11 +71,14 @@ def _views(records: Sequence[Record]) -> list[dict[str, Any]]:
     return views
 
 
+_FRAMES = frozenset({"message", "prewarm"})  # client frames, not requests: ``kind: any`` leaves them out
+
+
 def _select(requests: Sequence[dict[str, Any]], selector: Mapping[str, Any]) -> list[dict[str, Any]]:
     chosen = []
     for req in requests:
         kind = selector.get("kind", "any")
-        if req["kind"] != kind and (kind != "any" or req["kind"] == "message"):
+        if req["kind"] != kind and (kind != "any" or req["kind"] in _FRAMES):
             continue
         probe = {k: v for k, v in selector.items() if k != "kind"}
         if match(probe, req) is None:

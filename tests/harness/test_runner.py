@@ -424,6 +424,8 @@ expect:
       layer: codex
     - of: {kind: any}
       count: 1
+    - of: {kind: prewarm}
+      count: 0
 """
 
 
