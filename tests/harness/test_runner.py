@@ -545,3 +545,41 @@ def test_a_wait_on_an_unreported_event_type_goes_on_when_the_server_is_quiet():
     result = judge(run_case(load(QUIET), adapter=without_telemetry_of(client)))
     assert result.outcome is Outcome.PASS, result.detail
     assert result.not_judged == ("client.steps[1].wait [protocol]: not judged, mock does not report telemetry.request; the case went on once the server was quiet",)
+
+
+PREWARM = """
+id: foundation.runner.prewarm
+title: a server-answered prewarm create is kind prewarm, neither a message nor a request
+seed: foundation
+timeout: 3
+client:
+  steps:
+    - x.go: {}
+server:
+  exchanges:
+    - websocket: {path: /v1/responses}
+      script:
+        - expect: {type: response.create, previous_response_id: resp_prewarm_1}
+        - send: {type: response.completed, response: {id: resp_1}}
+expect:
+  wire:
+    - of: {kind: prewarm}
+      items: [{body: {generate: false}}]
+      count: 1
+    - of: {kind: message}
+      count: 1
+    - of: {kind: any}
+      count: 1
+"""
+
+
+def test_a_prewarm_create_is_selected_as_kind_prewarm_only():
+    async def client(op, args, ctx):
+        async with connect(ctx.endpoint.base_url.replace("http", "ws", 1) + "/responses") as ws:
+            await ws.send(json.dumps({"type": "response.create", "generate": False}))
+            warm = [json.loads(await ws.recv()) for _ in range(2)]
+            await ws.send(json.dumps({"type": "response.create", "previous_response_id": warm[1]["response"]["id"]}))
+            await ws.recv()
+
+    result = judge(run_case(load(PREWARM), adapter=MockAdapter(client)))
+    assert result.outcome is Outcome.PASS, result.detail
