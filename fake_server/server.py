@@ -335,11 +335,15 @@ class FakeServer:
             reason = http.HTTPStatus(reply.status).phrase
         except ValueError:
             reason = "Status"
-        writer.write(conn.send(h11.Response(status_code=reply.status, headers=headers, reason=reason)))
+        head = conn.send(h11.Response(status_code=reply.status, headers=headers, reason=reason))
         self.transcript.add("response", conn=conn_id, status=reply.status, headers=[list(h) for h in headers])
         if reply.body is not None:
-            writer.write(conn.send(h11.Data(data=reply.body)))
-        elif reply.sse is not None:
+            # Head and body in one write (one segment): a client that reads a refused
+            # upgrade's body from what arrived with its head must find it there.
+            writer.write(head + conn.send(h11.Data(data=reply.body)))
+        else:
+            writer.write(head)
+        if reply.sse is not None:
             await self._stream_sse(conn_id, conn, writer, reply)
         await writer.drain()
         return await self._end_reply(conn_id, conn, writer, reply)
