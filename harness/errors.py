@@ -3,7 +3,8 @@
 WireplayError
 ├── CaseError            a case file cannot be used (file, line, field path, what was expected)
 │   └── CaseErrors       several CaseErrors found in one pass (``wireplay validate``)
-└── AdapterError         an implementation could not be driven (start-up, protocol)
+├── AdapterError         an implementation could not be driven (start-up, protocol)
+└── Unsupported          the implementation offers no way to do what the case asks (UNSUPPORTED)
 
 Errors carry structured, keyword-only fields; ``str()`` builds the one line a user
 reads: ``cases/x.yaml:14: server.exchanges[0].http.method: expected ...``.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-__all__ = ["AdapterError", "CaseError", "CaseErrors", "WireplayError"]
+__all__ = ["AdapterError", "CaseError", "CaseErrors", "Unsupported", "WireplayError"]
 
 
 class WireplayError(Exception):
@@ -50,3 +51,11 @@ class CaseErrors(WireplayError):
 
 class AdapterError(WireplayError):
     """An implementation could not be started or spoke its protocol wrongly."""
+
+
+class Unsupported(WireplayError):
+    """The implementation offers no way to do what a case asks (a setting or step it lacks).
+
+    Raised by an adapter from ``start`` or ``handle``; the case ends UNSUPPORTED with this
+    reason, not ERROR: nothing crashed, the case cannot be expressed for this client.
+    """

@@ -25,6 +25,7 @@ from fake_server.redact import redact_json, redact_text
 from fake_server.server import FakeServer
 from harness.adapters.base import Adapter, Endpoint, Session
 from harness.case.model import Case, ClientStep
+from harness.errors import Unsupported
 from harness.layer import ALL_LAYERS, Layer
 from harness.revision import SEED
 from harness.verdict.events import (
@@ -323,6 +324,9 @@ async def run_case_async(
         async with asyncio.timeout(bound):
             session = await adapter.start(endpoint=endpoint, config=config, emit=events.emit, case_id=case.id)
             await _drive(case, session, events, server, deadline=asyncio.get_running_loop().time() + bound)
+    except Unsupported as exc:
+        run.status = "unsupported"
+        run.error = f"{adapter.name} cannot do what this case asks: {exc}"
     except TimeoutError:
         run.status = "timeout"
         step = f" while running {run.running_step}" if run.running_step else ""

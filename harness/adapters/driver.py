@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
-from harness.errors import AdapterError
+from harness.errors import AdapterError, Unsupported
 from harness.layer import Layer, parse_layers
 from harness.revision import SEED
 
@@ -105,6 +105,8 @@ class DriverSession:
                 return
             if kind == "done":
                 future.set_result(None)
+            elif msg.get("unsupported") is True:
+                future.set_exception(Unsupported(str(msg.get("message", ""))))
             else:
                 detail = msg.get("traceback") or ""
                 future.set_exception(AdapterError(f"the implementation failed on command {msg['id']}: {msg.get('message', '')}\n{detail}".rstrip()))

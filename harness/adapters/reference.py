@@ -31,6 +31,8 @@ REFERENCE_CAPABILITIES = frozenset(
         "tls.ca-env",
         "profiles",
         "responses.tool_outputs",
+        "responses.builtin_tool_outputs",
+        "responses.request_options",
         "realtime.handoff_output",
     }
 )

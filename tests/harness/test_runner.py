@@ -583,3 +583,14 @@ def test_a_prewarm_create_is_selected_as_kind_prewarm_only():
 
     result = judge(run_case(load(PREWARM), adapter=MockAdapter(client)))
     assert result.outcome is Outcome.PASS, result.detail
+
+
+def test_an_implementation_that_cannot_do_what_a_case_asks_is_unsupported_not_an_error():
+    from harness.errors import Unsupported
+
+    async def cannot(op, args, ctx):
+        raise Unsupported("this client has no knob for the request's instructions")
+
+    result = judge(run_case(load(), adapter=MockAdapter(cannot, capabilities=CAPS)))
+    assert result.outcome is Outcome.UNSUPPORTED
+    assert result.detail == "mock cannot do what this case asks: this client has no knob for the request's instructions"

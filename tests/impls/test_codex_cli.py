@@ -24,9 +24,9 @@ from harness.impls import codex_cli
 from harness.impls.codex_cli import mapping as ev
 from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
+from harness.impls.codex_cli.logs import ResponsesLog, parse_line, realtime_event
 from harness.impls.codex_cli.realtime import notification_events
 from harness.impls.codex_cli.responses_app import TurnMapper, error_info
-from harness.impls.codex_cli.logs import ResponsesLog, parse_line, realtime_event
 from harness.impls.codex_cli.sequencer import Sequencer, variant_of
 from harness.impls.codex_cli.texts import error_fields, neutral
 from harness.paths import CASES_DIR
@@ -168,7 +168,7 @@ def test_error_texts_give_status_and_request_id_fields():
     assert error_fields("exceeded retry limit, last status: 429 Too Many Requests, request id: req_429") == {"http_status": 429, "request_id": "req_429"}
     assert error_fields("Access blocked by Cloudflare. Try again (status 403 Forbidden), url: http://h/v1/responses, cf-ray: c") == {"http_status": 403}
     assert error_fields("unexpected status 503 Service Unavailable: realtime websocket handshake failed") == {"http_status": 503}
-    assert error_fields("You’ve hit your usage limit.") == {}
+    assert error_fields("You\u2019ve hit your usage limit.") == {}
     assert ev.error_event(text, None) == {"type": "error", "message": text, "http_status": 401, "request_id": "req_1"}
     assert notification_events("thread/realtime/error", {"message": "unexpected status 403 Forbidden: realtime websocket handshake failed"}) == [
         {"type": "realtime.error", "message": "unexpected status 403 Forbidden: realtime websocket handshake failed", "http_status": 403}]

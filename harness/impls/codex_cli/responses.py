@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.errors import Unsupported
+
 
 __all__ = ["ResponsesSettings", "UnsupportedStep", "prompt_text"]
 
@@ -15,8 +17,8 @@ _DEFAULT_MODEL = "gpt-5.2-codex"
 _KEY_SOURCES = ("auth_json", "provider_env", "provider_byok")
 
 
-class UnsupportedStep(NotImplementedError):
-    """A step or setting codex cannot honour; the case should require a capability for it."""
+class UnsupportedStep(Unsupported):
+    """A step or setting codex offers no way to honour: the case ends UNSUPPORTED with why."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -162,7 +162,7 @@ class TurnMapper:
     @staticmethod
     def _error_event(error: Mapping[str, Any]) -> dict[str, Any]:
         event = ev.error_event(str(error.get("message", "")), None)
-        event.update({k: v for k, v in error_info(error.get("codexErrorInfo")).items()})
+        event.update(error_info(error.get("codexErrorInfo")))
         return event
 
     def end(self) -> None:

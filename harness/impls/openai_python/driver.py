@@ -48,6 +48,8 @@ CAPABILITIES = (
     "responses.ws",
     "responses.ws.v2",
     "responses.tool_outputs",
+    "responses.builtin_tool_outputs",  # the app answers every function call, whatever its name
+    "responses.request_options",  # the app builds the request body (instructions, tools, ...) from the case
     "realtime.handoff_output",
     "tls",
 )
