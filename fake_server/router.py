@@ -1,8 +1,9 @@
 """Pure routing of incoming requests to scripted exchanges.
 
-A request goes to the first exchange (in script order) whose route matches and that
-has uses left. When the script is ``ordered``, taking an exchange while an earlier
-one still waits for its minimum number of uses is reported as out of order. What
+A request goes to the first exchange (in script order) on its listener whose route
+matches and that has uses left. When the script is ``ordered``, taking an exchange
+while an earlier one of the same listener still waits for its minimum number of uses
+is reported as out of order (listeners are separate servers: no order between them). What
 matches nothing is reported too; the server answers it with a 404.
 """
 
@@ -30,6 +31,7 @@ class RequestHead:
     headers: Mapping[str, str]
     websocket: bool
     target: str = ""  # the raw request-target: path and query in the order sent
+    listener: str = "main"  # which of the server's listeners it arrived on
 
     def as_route_target(self) -> dict[str, Any]:
         """What routes match on: method and path."""
@@ -48,7 +50,7 @@ class Router:
         kind = "websocket" if head.websocket else "http"
         target = head.as_route_target()
         for ex in self.script.exchanges:
-            if ex.kind != kind or match(dict(ex.route), target) is not None:
+            if ex.kind != kind or ex.listener != head.listener or match(dict(ex.route), target) is not None:
                 continue
             used = self.uses.get(ex.index, 0)
             if ex.times.max is not None and used >= ex.times.max:
@@ -63,7 +65,7 @@ class Router:
         late = [
             ex
             for ex in self.script.exchanges
-            if ex.index < chosen.index and self.uses.get(ex.index, 0) < ex.times.min
+            if ex.index < chosen.index and ex.listener == chosen.listener and self.uses.get(ex.index, 0) < ex.times.min
         ]
         return [
             Finding(

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 
 __all__ = [
+    "MAIN_LISTENER",
     "Exchange",
     "HttpReply",
     "Script",
@@ -157,6 +158,7 @@ class Exchange:
     path: str = ""
     layer: str = "protocol"  # of the exchange's own findings: times, order, extra messages
     expect_layer: str = "protocol"  # of the ``expect`` block
+    listener: str = "main"  # the listener (port) whose requests it serves
 
     @property
     def label(self) -> str:
@@ -175,10 +177,13 @@ class Script:
     expect_timeout: float = 5.0
     layer: str = "protocol"  # of findings that belong to no exchange (an unmatched request)
     prewarm: Literal["answer", "script"] = "answer"  # a leading generate:false response.create
+    listeners: tuple[str, ...] = ()  # extra listeners beside "main", each on a port of its own
 
 
 # Step keys that modify a step rather than name it. ``malformed`` marks a frame the
 # case sends on purpose in a shape no schema accepts (the wire-schema test skips it).
+MAIN_LISTENER = "main"
+
 _MODIFIERS = frozenset({"repeat", "timeout", "malformed", "layer", "revision"})
 
 
@@ -298,6 +303,7 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: 
             "expect": {k: v for k, v in expect.items() if k != "layer"},
             "layer": ex_layer,
             "expect_layer": str(expect.get("layer", ex_layer)),
+            "listener": str(ex.get("listener", MAIN_LISTENER)),
             "times": times_from(ex.get("times")),
             "name": ex.get("name", ""),
             "path": where,
@@ -333,4 +339,5 @@ def script_from_mapping(raw: Mapping[str, Any], *, path: str = "server", layer: 
         expect_timeout=float(raw.get("expect_timeout", 5.0)),
         layer=layer,
         prewarm=raw.get("prewarm", "answer"),
+        listeners=tuple(raw.get("listeners", ())),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import http
 import ipaddress
 import itertools
@@ -28,7 +29,7 @@ import h11
 
 from fake_server.matchers import match
 from fake_server.router import RequestHead, Router
-from fake_server.script import Exchange, HttpReply, Script
+from fake_server.script import MAIN_LISTENER, Exchange, HttpReply, Script
 from fake_server.transcript import Finding, Transcript
 
 
@@ -98,7 +99,8 @@ class FakeServer:
         self.ssl = ssl
         self.transcript = Transcript(clock=clock)
         self.router = Router(script)
-        self._server: asyncio.Server | None = None
+        self._servers: dict[str, asyncio.Server] = {}
+        self.ports: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -107,17 +109,26 @@ class FakeServer:
 
     # -- lifecycle -------------------------------------------------------
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._on_connection, self.host, self.port, ssl=self.ssl, limit=_READ_SIZE
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-        self.transcript.add("listen", host=self.host, port=self.port, tls=self.ssl is not None)
+        """Listen: the main listener on ``port``, each extra one the script names on a port of its own."""
+        for name in (MAIN_LISTENER, *self.script.listeners):
+            server = await asyncio.start_server(
+                functools.partial(self._on_connection, listener=name), self.host,
+                self.port if name == MAIN_LISTENER else 0, ssl=self.ssl, limit=_READ_SIZE,
+            )
+            self._servers[name] = server
+            self.ports[name] = server.sockets[0].getsockname()[1]
+            self.transcript.add("listen", host=self.host, port=self.ports[name], tls=self.ssl is not None, listener=name)
+        self.port = self.ports[MAIN_LISTENER]
+
+    def origin_of(self, listener: str = MAIN_LISTENER) -> str:
+        """``http(s)://host:port`` of a listener."""
+        scheme = "https" if self.ssl else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.ports[listener]}"
 
     @property
     def origin(self) -> str:
-        scheme = "https" if self.ssl else "http"
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{host}:{self.port}"
+        return self.origin_of(MAIN_LISTENER)
 
     async def __aenter__(self) -> FakeServer:
         await self.start()
@@ -131,17 +142,17 @@ class FakeServer:
         if self._closed:
             return
         self._closed = True
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers.values():
+            server.close()
         for writer in list(self._writers):
             writer.transport.abort()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=2.0)
-        if self._server is not None:
+        for server in self._servers.values():
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), timeout=1.0)
+                await asyncio.wait_for(server.wait_closed(), timeout=1.0)
 
     def set_busy(self, conn: int, *, busy: bool) -> None:
         """Mark a connection as working (sending, sleeping, expecting) or waiting on the client."""
@@ -185,16 +196,16 @@ class FakeServer:
         return [*self.transcript.findings(), *self.router.unmet()]
 
     # -- connections -----------------------------------------------------
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, listener: str = MAIN_LISTENER) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)  # type: ignore[arg-type]
         self._writers.add(writer)
         conn = next(self._ids)
         peer = writer.get_extra_info("peername")
-        self.transcript.add("connect", conn=conn, peer=f"{peer[0]}:{peer[1]}" if peer else "")
+        self.transcript.add("connect", conn=conn, peer=f"{peer[0]}:{peer[1]}" if peer else "", listener=listener)
         try:
-            await self._serve_http(conn, reader, writer)
+            await self._serve_http(conn, reader, writer, listener=listener)
         except (ConnectionError, asyncio.IncompleteReadError, ssl_module.SSLError) as exc:
             self.transcript.add("disconnect", conn=conn, error=type(exc).__name__)
         except asyncio.CancelledError:
@@ -223,7 +234,7 @@ class FakeServer:
             if not data and conn.their_state is h11.IDLE:
                 return h11.ConnectionClosed()
 
-    async def _serve_http(self, conn_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve_http(self, conn_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, listener: str) -> None:
         conn = h11.Connection(h11.SERVER)
         while True:
             self.set_busy(conn_id, busy=False)
@@ -244,7 +255,7 @@ class FakeServer:
                 elif isinstance(part, h11.ConnectionClosed):
                     self.transcript.add("disconnect", conn=conn_id, by="client", during="request body")
                     return
-            head, headers_list = self._head(event)
+            head, headers_list = self._head(event, listener=listener)
             body_value = _decode_body(dict(head.headers), bytes(body))
             self.transcript.add(
                 "request",
@@ -256,6 +267,7 @@ class FakeServer:
                 headers=headers_list,
                 body=body_value,
                 websocket=head.websocket,
+                listener=listener,
             )
             exchange, order_findings = self.router.route(head)
             for found in order_findings:
@@ -290,7 +302,7 @@ class FakeServer:
                 writer.close()
                 return
 
-    def _head(self, event: h11.Request) -> tuple[RequestHead, list[list[str]]]:
+    def _head(self, event: h11.Request, *, listener: str) -> tuple[RequestHead, list[list[str]]]:
         target = event.target.decode("latin-1")
         split = urlsplit(target)
         headers_list = [[k.decode("latin-1").lower(), v.decode("latin-1")] for k, v in event.headers]
@@ -303,6 +315,7 @@ class FakeServer:
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
             headers=headers,
             websocket=websocket,
+            listener=listener,
         )
         return head, headers_list
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from fake_server.matchers import match, render
 from fake_server.redact import redact_json, redact_text
+from fake_server.script import MAIN_LISTENER
 from fake_server.server import FakeServer
 from harness.adapters.base import Adapter, Endpoint, Session
 from harness.case.model import Case, ClientStep
@@ -170,31 +171,35 @@ def _merged_config(case: Case) -> dict[str, Any]:
     return config
 
 
-_PLACEHOLDER = re.compile(r"\$\{(tls|server):([a-z_-]+)\}")
+_PLACEHOLDER = re.compile(r"\$\{([a-z][a-z0-9_-]*):([a-z_-]+)\}")
 
 
-def _resolve_placeholders(value: Any, *, origin: str, bundle: Callable[[str], Any] | None) -> Any:
-    """Replace ``${server:origin}``, ``${server:ws_origin}`` and ``${tls:<bundle>}`` in config strings.
+def _resolve_placeholders(value: Any, *, origins: Mapping[str, str], bundle: Callable[[str], Any] | None) -> Any:
+    """Replace ``${server:origin}`` / ``${server:ws_origin}`` (the main listener),
+    ``${<listener>:origin}`` / ``${<listener>:ws_origin}`` and ``${tls:<bundle>}`` in strings.
 
     They let a case configure base URLs and CA files that exist only once its server runs.
     """
 
     def one(m: re.Match[str]) -> str:
         kind, name = m.groups()
-        if kind == "server":
-            ws_origin = origin.replace("http", "ws", 1)
-            values = {"origin": origin, "ws_origin": ws_origin}
-            if name not in values:
-                raise ValueError(f"unknown placeholder ${{server:{name}}}; expected origin or ws_origin")
-            return values[name]
-        if bundle is None:
-            raise ValueError(f"${{tls:{name}}} needs server.tls: true in the case")
-        return str(bundle(name))
+        if kind == "tls":
+            if bundle is None:
+                raise ValueError(f"${{tls:{name}}} needs server.tls: true in the case")
+            return str(bundle(name))
+        listener = MAIN_LISTENER if kind == "server" else kind
+        if listener not in origins:
+            raise ValueError(f"unknown placeholder ${{{kind}:{name}}}; expected server, tls or a listener of server.listeners ({', '.join(sorted(origins))})")
+        origin = origins[listener]
+        values = {"origin": origin, "ws_origin": origin.replace("http", "ws", 1)}
+        if name not in values:
+            raise ValueError(f"unknown placeholder ${{{kind}:{name}}}; expected origin or ws_origin")
+        return values[name]
 
     if isinstance(value, dict):
-        return {k: _resolve_placeholders(v, origin=origin, bundle=bundle) for k, v in value.items()}
+        return {k: _resolve_placeholders(v, origins=origins, bundle=bundle) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_placeholders(v, origin=origin, bundle=bundle) for v in value]
+        return [_resolve_placeholders(v, origins=origins, bundle=bundle) for v in value]
     if isinstance(value, str):
         return _PLACEHOLDER.sub(one, value)
     return value
@@ -318,9 +323,15 @@ async def run_case_async(
     bound = timeout if timeout is not None else case.timeout
     try:
         await server.start()
-        scheme_origin = server.origin
-        endpoint = Endpoint(origin=scheme_origin, base_url=f"{scheme_origin}/v1", ca_file=ca_file)
-        config = _resolve_placeholders(_merged_config(case), origin=scheme_origin, bundle=bundle)
+        origins = {name: server.origin_of(name) for name in server.ports}
+        given = _resolve_placeholders(dict(case.endpoint), origins=origins, bundle=bundle)
+        endpoint = Endpoint(
+            origin=server.origin,
+            base_url=given.get("base_url", f"{server.origin}/v1"),
+            ca_file=ca_file,
+            realtime_base_url=given.get("realtime_base_url"),
+        )
+        config = _resolve_placeholders(_merged_config(case), origins=origins, bundle=bundle)
         async with asyncio.timeout(bound):
             session = await adapter.start(endpoint=endpoint, config=config, emit=events.emit, case_id=case.id)
             await _drive(case, session, events, server, deadline=asyncio.get_running_loop().time() + bound)

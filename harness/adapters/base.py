@@ -24,14 +24,17 @@ Emit = Callable[[dict[str, Any]], None]
 class Endpoint:
     """Where the fake server for this case listens.
 
-    ``base_url`` is what a client is configured with (``{origin}/v1``, as the Codex
-    test suites do); ``ca_file`` is the PEM of the CA that signed the server's
-    certificate when the case runs over TLS.
+    ``base_url`` is what a client is configured with: ``{origin}/v1`` as the Codex test
+    suites do, unless the case gives its own (a path and query of its own, another
+    scheme). ``realtime_base_url``, when the case gives one, is where realtime connects
+    instead of the provider's base URL. ``ca_file`` is the PEM of the CA that signed the
+    server's certificate when the case runs over TLS.
     """
 
     origin: str
     base_url: str
     ca_file: str | None = None
+    realtime_base_url: str | None = None  # a realtime listener of its own (Codex: experimental_realtime_ws_base_url)
 
 
 class Session(Protocol):

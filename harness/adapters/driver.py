@@ -299,7 +299,8 @@ class DriverAdapter:
             await session.send({
                 "type": "start",
                 "case": {"id": case_id},
-                "endpoint": {"origin": endpoint.origin, "base_url": endpoint.base_url, "ca_file": endpoint.ca_file},
+                "endpoint": {"origin": endpoint.origin, "base_url": endpoint.base_url, "ca_file": endpoint.ca_file,
+                             "realtime_base_url": endpoint.realtime_base_url},
                 "config": dict(config),
             })
         except BaseException:

@@ -82,7 +82,8 @@ class _ReferenceSession:
             if area == "realtime":
                 from harness.client.realtime import RealtimeClient
 
-                self._clients[area] = RealtimeClient(base_url=self._endpoint.base_url, config=section, emit=self._emit, ssl=self._ssl)
+                base_url = self._endpoint.realtime_base_url or self._endpoint.base_url
+                self._clients[area] = RealtimeClient(base_url=base_url, config=section, emit=self._emit, ssl=self._ssl)
             elif area == "responses":
                 from harness.client.responses import ResponsesClient
 

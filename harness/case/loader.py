@@ -8,6 +8,7 @@ exist only inside this module; what leaves it is a frozen ``Case``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -285,6 +286,42 @@ def _semantic_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tu
             problems.append(CaseError(file=file, line=_line_for(lines, path), field=full, message=message))
     problems += _step_args_problems(data, file=file, lines=lines)
     problems += _event_assertion_problems(data, file=file, lines=lines)
+    problems += _listener_problems(data, file=file, lines=lines)
+    return problems
+
+
+_PLACEHOLDER = re.compile(r"\$\{([a-z][a-z0-9_-]*):([a-z_-]+)\}")
+
+
+def _strings(value: Any, path: tuple[Any, ...]) -> Iterable[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, (*path, i))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _listener_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
+    """Exchanges and placeholders name listeners the server declares."""
+    declared = set(data["server"].get("listeners", ()))
+    problems = []
+    for i, ex in enumerate(data["server"]["exchanges"]):
+        name = ex.get("listener")
+        if name is not None and name != "main" and name not in declared:
+            path: tuple[Any, ...] = ("server", "exchanges", i, "listener")
+            problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown listener '{name}'; declare it in server.listeners (declared: {', '.join(sorted(declared)) or 'none'})"))
+    client = data["client"]
+    for path, text in [*_strings(client.get("config", {}), ("client", "config")), *_strings(client.get("endpoint", {}), ("client", "endpoint"))]:
+        for m in _PLACEHOLDER.finditer(text):
+            kind, name = m.groups()
+            known = kind in ("server", "tls") or kind in declared
+            if not known:
+                problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown placeholder {m.group(0)}; expected ${{server:origin}}, ${{server:ws_origin}}, ${{tls:<bundle>}} or a listener of server.listeners"))
+            elif kind != "tls" and name not in ("origin", "ws_origin"):
+                problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown placeholder {m.group(0)}; a listener gives origin or ws_origin"))
     return problems
 
 
@@ -412,6 +449,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
         timeout=float(data.get("timeout", 10.0)),
         notes=data.get("notes", ""),
         server=server,
+        endpoint=dict(data["client"].get("endpoint", {})),
     )
 
 

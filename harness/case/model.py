@@ -121,6 +121,7 @@ class Case:
     timeout: float = 10.0
     notes: str = ""
     server: Mapping[str, Any] = field(default_factory=dict)  # the validated server section
+    endpoint: Mapping[str, str] = field(default_factory=dict)  # client.endpoint: base URLs with placeholders
     revision: str | None = None  # None: as loaded, every revision's items together
 
     def for_revision(self, revision: str) -> Case:

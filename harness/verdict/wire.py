@@ -42,6 +42,7 @@ def _request_view(record: Record) -> dict[str, Any]:
         "query": record.data.get("query", {}),
         "headers": dict(record.data.get("headers", [])),
         "body": record.data.get("body"),
+        "listener": record.data.get("listener", "main"),
     }
 
 

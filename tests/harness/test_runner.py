@@ -594,3 +594,63 @@ def test_an_implementation_that_cannot_do_what_a_case_asks_is_unsupported_not_an
     result = judge(run_case(load(), adapter=MockAdapter(cannot, capabilities=CAPS)))
     assert result.outcome is Outcome.UNSUPPORTED
     assert result.detail == "mock cannot do what this case asks: this client has no knob for the request's instructions"
+
+
+LISTENERS = """
+id: foundation.runner.listeners
+title: a realtime listener of its own, and a provider base URL with a path and query of its own
+seed: foundation
+timeout: 3
+client:
+  endpoint:
+    base_url: "${server:origin}/openai/v1?api-version=1"
+    realtime_base_url: "${realtime:ws_origin}"
+  config:
+    x: {echo: "${realtime:origin}"}
+  steps:
+    - x.go: {}
+server:
+  listeners: [realtime]
+  exchanges:
+    - http: {method: POST, path: /openai/v1/responses}
+      expect: {query: {api-version: "1"}}
+      respond: {status: 204}
+    - websocket: {path: /v1/realtime}
+      listener: realtime
+      script:
+        - expect: {type: session.update}
+expect:
+  wire:
+    - of: {kind: websocket, listener: realtime}
+      count: 1
+    - of: {listener: main}
+      count: 1
+"""
+
+
+def test_listeners_and_endpoints_reach_the_client():
+    seen = {}
+
+    async def client(op, args, ctx):
+        seen.update(base=ctx.endpoint.base_url, realtime=ctx.endpoint.realtime_base_url, echo=ctx.config["x"]["echo"])
+        base, _, query = ctx.endpoint.base_url.partition("?")
+        async with httpx.AsyncClient() as http:
+            await http.post(f"{base}/responses?{query}", json={})
+        async with connect(ctx.endpoint.realtime_base_url + "/v1/realtime") as ws:
+            await ws.send(json.dumps({"type": "session.update"}))
+
+    result = judge(run_case(load(LISTENERS), adapter=MockAdapter(client)))
+    assert result.outcome is Outcome.PASS, result.detail
+    main_port = seen["base"].split(":")[2].split("/")[0]
+    assert seen["base"].endswith(f":{main_port}/openai/v1?api-version=1")
+    assert seen["realtime"].startswith("ws://127.0.0.1:") and not seen["realtime"].endswith(main_port)
+    assert seen["echo"] == seen["realtime"].replace("ws://", "http://")
+
+
+def test_a_request_on_the_wrong_listener_matches_nothing():
+    async def client(op, args, ctx):
+        async with httpx.AsyncClient() as http:
+            await http.post(ctx.endpoint.realtime_base_url.replace("ws://", "http://") + "/openai/v1/responses?api-version=1", json={})
+
+    messages_ = [f.message for f in judge(run_case(load(LISTENERS), adapter=MockAdapter(client))).findings]
+    assert "no scripted exchange matches POST /openai/v1/responses?api-version=1 (answered 404)" in messages_

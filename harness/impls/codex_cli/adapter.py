@@ -151,6 +151,7 @@ class CodexCliSession:
                     codex=self._codex,
                     endpoint_origin=self._endpoint.origin,
                     base_url=self._endpoint.base_url,
+                    realtime_base_url=self._endpoint.realtime_base_url,
                     config=section,
                     home=self._home,
                     workdir=self._workdir,

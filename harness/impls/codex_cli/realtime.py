@@ -135,6 +135,7 @@ class AppServerRealtime:
         codex: str,
         endpoint_origin: str,
         base_url: str,
+        realtime_base_url: str | None = None,
         config: Mapping[str, Any],
         home: str,
         workdir: str,
@@ -145,6 +146,7 @@ class AppServerRealtime:
         self._codex = codex
         self._origin = endpoint_origin
         self._base_url = base_url
+        self._realtime_base_url = realtime_base_url
         self._config = config
         self._home = home
         self._workdir = workdir
@@ -177,7 +179,9 @@ class AppServerRealtime:
             # (realtime-wire §1). An empty one is passed on: ignoring it is codex's business.
             provider["experimental_bearer_token"] = str(c["bearer_token"])
         overrides: dict[str, Any] = {
-            "experimental_realtime_ws_base_url": ws_origin(self._origin),
+            # Where realtime connects: the case's own realtime listener, else the provider's
+            # base URL (path and query kept; codex normalises the path, realtime-wire §1).
+            "experimental_realtime_ws_base_url": ws_origin(self._realtime_base_url or self._base_url),
             # The suite's "no startup_context" means none; codex would build one from the workspace.
             "experimental_realtime_ws_startup_context": c.get("startup_context") or "",
         }

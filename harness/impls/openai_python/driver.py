@@ -156,9 +156,12 @@ def _str_map(value: Any) -> dict[str, str]:
 class _Endpoint:
     """Where the case's fake server is, and the TLS context when it serves TLS."""
 
-    def __init__(self, *, base_url: str, ca_file: str | None, tls_env: Mapping[str, str] | None) -> None:
+    def __init__(self, *, base_url: str, ca_file: str | None, tls_env: Mapping[str, str] | None,
+                 realtime_base_url: str | None = None) -> None:
         self.base_url = base_url
         self.ws_base_url = _ws_base_url(base_url)
+        # A realtime listener of its own, when the case gives one: the SDK's websocket base there.
+        self.realtime_ws_base_url = _ws_base_url(realtime_base_url or base_url)
         self.ssl: ssl_module.SSLContext | None = None
         if tls_env is not None:
             # The case gives the client's CA environment, whole: the SDK reads what it
@@ -172,7 +175,7 @@ class _Endpoint:
             self.ssl = ssl_module.create_default_context(cafile=ca_file)
 
     def client(self, *, api_key: str | None, max_retries: int, read_timeout_s: float,
-               headers: Mapping[str, str], query: Mapping[str, str]) -> Any:
+               headers: Mapping[str, str], query: Mapping[str, str], realtime: bool = False) -> Any:
         """An ``AsyncOpenAI`` pointed at the fake server; raises ``OpenAIError`` without a key."""
         import openai
 
@@ -186,7 +189,7 @@ class _Endpoint:
         return openai.AsyncOpenAI(
             api_key=api_key,
             base_url=self.base_url,
-            websocket_base_url=self.ws_base_url,
+            websocket_base_url=self.realtime_ws_base_url if realtime else self.ws_base_url,
             max_retries=max_retries,
             timeout=openai.Timeout(read_timeout_s, connect=_CONNECT_S),
             **kwargs,
@@ -379,7 +382,7 @@ class RealtimeDriver:
         instructions = f"{base}\n\n{cfg['startup_context']}" if cfg.get("startup_context") else base
         try:
             client = self.endpoint.client(api_key=api_key, max_retries=0, read_timeout_s=self.open_timeout_s,
-                                          headers=_str_map(cfg.get("headers")), query={})
+                                          headers=_str_map(cfg.get("headers")), query={}, realtime=True)
             manager = client.realtime.connect(
                 model=cfg["model"] if cfg.get("model") else openai.omit,
                 extra_query=_str_map(cfg.get("query_params")),
@@ -1074,7 +1077,8 @@ async def _serve() -> int:
                 tls = config.get("tls") if isinstance(config.get("tls"), Mapping) else {}
                 tls_env = tls.get("env") if isinstance(tls.get("env"), Mapping) else None
                 session = _Session(endpoint=_Endpoint(base_url=endpoint["base_url"], ca_file=endpoint.get("ca_file"),
-                                                      tls_env=tls_env), config=config)
+                                                      tls_env=tls_env, realtime_base_url=endpoint.get("realtime_base_url")),
+                                   config=config)
             elif kind == "command":
                 try:
                     if session is None:
