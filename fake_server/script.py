@@ -34,6 +34,7 @@ __all__ = [
     "SseStep",
     "Times",
     "WsStep",
+    "describe_await",
     "for_revision",
     "script_from_mapping",
     "text_bytes",
@@ -63,7 +64,7 @@ class Times:
 class SseStep:
     """One step of an SSE body: an event, a raw data line, raw bytes, a pause or a mark."""
 
-    op: Literal["event", "data", "raw", "comment", "sleep", "mark"]
+    op: Literal["event", "data", "raw", "comment", "sleep", "mark", "await"]
     payload: Any = None
     repeat: int = 1
     path: str = ""
@@ -121,6 +122,7 @@ class WsStep:
         "send_binary",
         "sleep",
         "mark",
+        "await",
         "expect_close",
         "expect_eof",
         "close",
@@ -185,6 +187,11 @@ class Script:
 MAIN_LISTENER = "main"
 
 _MODIFIERS = frozenset({"repeat", "timeout", "malformed", "layer", "revision"})
+
+
+def describe_await(what: Mapping[str, Any]) -> str:
+    """How an ``await`` step names what it waits for, in findings."""
+    return f"mark '{what['mark']}'" if "mark" in what else f"a request to exchange '{what['exchange']}'"
 
 
 def for_revision(item: Mapping[str, Any], revision: str | None) -> bool:

@@ -21,7 +21,7 @@ import socket
 import ssl as ssl_module
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -29,7 +29,7 @@ import h11
 
 from fake_server.matchers import match
 from fake_server.router import RequestHead, Router
-from fake_server.script import MAIN_LISTENER, Exchange, HttpReply, Script
+from fake_server.script import MAIN_LISTENER, Exchange, HttpReply, Script, describe_await
 from fake_server.transcript import Finding, Transcript
 
 
@@ -106,6 +106,7 @@ class FakeServer:
         self._writers: set[asyncio.StreamWriter] = set()
         self._closed = False
         self._busy: set[int] = set()
+        self._signals: dict[str, asyncio.Event] = {}
 
     # -- lifecycle -------------------------------------------------------
     async def start(self) -> None:
@@ -153,6 +154,23 @@ class FakeServer:
         for server in self._servers.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
+
+    def _signal(self, key: str) -> asyncio.Event:
+        return self._signals.setdefault(key, asyncio.Event())
+
+    def mark(self, conn: int, name: str) -> None:
+        """Record a time mark; a step awaiting it (on any connection or listener) goes on."""
+        self.transcript.add("mark", conn=conn, name=name)
+        self._signal(f"mark:{name}").set()
+
+    async def awaited(self, what: Mapping[str, Any], *, timeout: float) -> bool:
+        """Wait (bounded) for ``{mark: name}`` to be recorded or ``{exchange: name}`` to get a request."""
+        key = f"mark:{what['mark']}" if "mark" in what else f"exchange:{what['exchange']}"
+        try:
+            await asyncio.wait_for(self._signal(key).wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def set_busy(self, conn: int, *, busy: bool) -> None:
         """Mark a connection as working (sending, sleeping, expecting) or waiting on the client."""
@@ -270,6 +288,8 @@ class FakeServer:
                 listener=listener,
             )
             exchange, order_findings = self.router.route(head)
+            if exchange is not None and exchange.name:
+                self._signal(f"exchange:{exchange.name}").set()
             for found in order_findings:
                 self.transcript.finding(found.message, layer=found.layer, conn=conn_id)
             if exchange is None:
@@ -381,7 +401,12 @@ class FakeServer:
                 continue
             if step.op == "mark":
                 await flush()
-                self.transcript.add("mark", conn=conn_id, name=step.payload)
+                self.mark(conn_id, step.payload)
+                continue
+            if step.op == "await":
+                await flush()
+                if not await self.awaited(step.payload, timeout=self.script.expect_timeout):
+                    self.transcript.finding(f"{step.path}: {describe_await(step.payload)} did not come within {self.script.expect_timeout:g}s", layer=self.script.layer, conn=conn_id)
                 continue
             if reply.pace:
                 await flush()

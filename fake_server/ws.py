@@ -22,7 +22,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from fake_server.matchers import match, render
-from fake_server.script import Exchange, WsStep
+from fake_server.script import Exchange, WsStep, describe_await
 
 
 if TYPE_CHECKING:
@@ -217,7 +217,12 @@ class _Conn:
             await asyncio.sleep(float(step.payload))
             return True
         if step.op == "mark":
-            self.t.add("mark", conn=self.conn_id, name=step.payload)
+            self.server.mark(self.conn_id, step.payload)
+            return True
+        if step.op == "await":
+            if not await self.server.awaited(step.payload, timeout=timeout):
+                self.finding(f"{step.path}: {describe_await(step.payload)} did not come within {timeout:g}s", layer=step.layer)
+                return False
             return True
         if step.op == "close":
             payload = step.payload or {}

@@ -305,7 +305,7 @@ def _strings(value: Any, path: tuple[Any, ...]) -> Iterable[tuple[tuple[Any, ...
 
 
 def _listener_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
-    """Exchanges and placeholders name listeners the server declares."""
+    """Exchanges, placeholders and await steps name listeners, exchanges and marks the case has."""
     declared = set(data["server"].get("listeners", ()))
     problems = []
     for i, ex in enumerate(data["server"]["exchanges"]):
@@ -313,8 +313,22 @@ def _listener_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tu
         if name is not None and name != "main" and name not in declared:
             path: tuple[Any, ...] = ("server", "exchanges", i, "listener")
             problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown listener '{name}'; declare it in server.listeners (declared: {', '.join(sorted(declared)) or 'none'})"))
+    names = {ex.get("name") for ex in data["server"]["exchanges"]}
+    marks = {step.get("mark") for ex in data["server"]["exchanges"] for step in [*ex.get("script", ()), *(ex.get("respond") or {}).get("sse", ())]}
+    for i, ex in enumerate(data["server"]["exchanges"]):
+        steps = [("script", ex.get("script", ())), ("respond", (ex.get("respond") or {}).get("sse", ()))]
+        for where, items in steps:
+            for j, step in enumerate(items):
+                target = step.get("await") if isinstance(step, Mapping) else None
+                if not target:
+                    continue
+                sub: tuple[Any, ...] = ("server", "exchanges", i, *((where, j) if where == "script" else ("respond", "sse", j)), "await")
+                if "exchange" in target and target["exchange"] not in names:
+                    problems.append(CaseError(file=file, line=_line_for(lines, sub), field=field_path(sub), message=f"no exchange is named '{target['exchange']}'; name one with name:"))
+                if "mark" in target and target["mark"] not in marks:
+                    problems.append(CaseError(file=file, line=_line_for(lines, sub), field=field_path(sub), message=f"no step records mark '{target['mark']}'"))
     client = data["client"]
-    for path, text in [*_strings(client.get("config", {}), ("client", "config")), *_strings(client.get("endpoint", {}), ("client", "endpoint"))]:
+    for path, text in [*_strings(client.get("config", {}), ("client", "config")), *_strings(client.get("endpoint", {}), ("client", "endpoint")), *_strings(client.get("env", {}), ("client", "env"))]:
         for m in _PLACEHOLDER.finditer(text):
             kind, name = m.groups()
             known = kind in ("server", "tls") or kind in declared
@@ -436,7 +450,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
         requires=declared | implied_capabilities(steps, profile=data.get("profile", {})),
         file=file,
         line=1,
-        config=dict(data["client"].get("config", {})),
+        config={**data["client"].get("config", {}), **({"env": dict(data["client"]["env"])} if "env" in data["client"] else {})},
         profile=dict(data.get("profile", {})),
         steps=steps,
         script=script_from_mapping(server, layer=layer.value),

@@ -475,3 +475,40 @@ def test_a_leading_prewarm_create_is_answered_by_the_server_unless_the_script_ta
             assert messages(srv) == ['server.exchanges[0].script[0].expect.input: expected "turn", got []']
 
     run(main())
+
+
+def test_a_step_awaits_a_mark_or_a_request_on_another_listener():
+    script = script_from_mapping({"listeners": ["realtime"], "exchanges": [
+        {"name": "turn", "http": {"path": "/v1/responses"}, "respond": {"sse": [
+            {"await": {"mark": "handoff_sent"}},
+            {"event": {"type": "response.completed", "response": {"id": "resp_1"}}},
+        ]}},
+        {"websocket": {"path": "/v1/realtime"}, "listener": "realtime", "script": [
+            {"send": {"type": "handoff"}},
+            {"mark": "handoff_sent"},
+            {"await": {"exchange": "turn"}},
+            {"send": {"type": "after-turn"}},
+        ]},
+    ]})
+
+    async def main():
+        async with FakeServer(script) as srv:
+            ws_origin = srv.origin_of("realtime").replace("http", "ws", 1)
+            async with connect(ws_origin + "/v1/realtime") as ws:
+                assert json.loads(await ws.recv()) == {"type": "handoff"}
+                async with httpx.AsyncClient() as client:
+                    r = await client.post(srv.origin + "/v1/responses", json={})
+                assert "response.completed" in r.text
+                assert json.loads(await ws.recv()) == {"type": "after-turn"}
+            await srv.settle(timeout=1)
+            assert messages(srv) == []
+        lonely = script_from_mapping({"expect_timeout": 0.2, "exchanges": [
+            {"websocket": {"path": "/v1/realtime"}, "script": [{"await": {"mark": "never"}}, {"send": {"type": "x"}}]},
+        ]})
+        async with FakeServer(lonely) as srv:
+            async with connect(ws_url(srv)):
+                await srv.quiet(idle=0.3, timeout=3)  # the await gives up after 0.2 s, then nothing more happens
+            await srv.settle(timeout=1)
+            assert messages(srv) == ["server.exchanges[0].script[0]: mark 'never' did not come within 0.2s"]
+
+    run(main())

@@ -118,7 +118,8 @@ class CodexCliSession:
         Path(self._home).mkdir()
         Path(self._workdir).mkdir()
         self._areas: dict[str, Any] = {}
-        self._tls_env = tls_env(endpoint=endpoint, config=config)
+        # The client's process environment the case gives (config.env), then its CA variables.
+        self._tls_env = {**{str(k): str(v) for k, v in (config.get("env") or {}).items()}, **tls_env(endpoint=endpoint, config=config)}
         log_dir = os.environ.get(LOG_ENV)
         self._log_dir = Path(log_dir) if log_dir else None
         self._case_id = case_id or "case"

@@ -1074,6 +1074,10 @@ async def _serve() -> int:
             kind = msg.get("type")
             if kind == "start":
                 endpoint, config = msg["endpoint"], msg.get("config", {})
+                if isinstance(config.get("env"), Mapping):
+                    # The client's process environment the case gives (OPENAI_API_KEY, ...); one
+                    # process per case, and the harness's own OPENAI_* never reached it.
+                    os.environ.update({str(k): str(v) for k, v in config["env"].items()})
                 tls = config.get("tls") if isinstance(config.get("tls"), Mapping) else {}
                 tls_env = tls.get("env") if isinstance(tls.get("env"), Mapping) else None
                 session = _Session(endpoint=_Endpoint(base_url=endpoint["base_url"], ca_file=endpoint.get("ca_file"),
