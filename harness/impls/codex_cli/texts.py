@@ -19,7 +19,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.client.transport_errors import CERTIFICATE_VERIFY_FAILED, CONNECTION_FAILED, CONNECTION_RESET, TIMED_OUT
+from harness.client.transport_errors import (
+    CERTIFICATE_VERIFY_FAILED,
+    CONNECTION_FAILED,
+    CONNECTION_RESET,
+    TIMED_OUT,
+)
 
 
 __all__ = ["CLOSED_WITHOUT_HANDSHAKE", "error_fields", "neutral", "with_error_fields"]
