@@ -33,6 +33,7 @@ __all__ = ["GOALS", "main", "run_bench"]
 N_EVENTS = 10_000
 GOALS = {
     "case_overhead_ratio": ("<=", 5.0),
+    "driver_case_ratio": ("<=", 2.0),
     "ws_stream_ratio": (">=", 1.0),
     "sse_stream_ratio": (">=", 1.0),
     "first_event_ms": ("<=", 2.0),
@@ -316,9 +317,45 @@ async def _measure(*, quick: bool) -> dict[str, Any]:
     return figures
 
 
+def _per_case_seconds(adapter: Any, cases: list[Any], *, rounds: int) -> float:
+    """Mean wall time per case on one event loop (as the pytest plugin runs them), after one warm-up case."""
+    from harness.runner import run_case
+
+    with asyncio.Runner() as loop:
+        run_case(cases[0], adapter=adapter, loop=loop)  # a driver process starts once per worker, not per case
+        started = time.perf_counter()
+        for _ in range(rounds):
+            for case in cases:
+                run_case(case, adapter=adapter, loop=loop)
+        took = (time.perf_counter() - started) / (rounds * len(cases))
+        if hasattr(adapter, "aclose"):
+            loop.run(adapter.aclose())
+    return took
+
+
+def _driver_ratio(*, quick: bool) -> dict[str, Any]:
+    """The reference client through the subprocess driver (one process serving case after
+    case) against in-process, on the same cases in the same run: what the driver seam costs."""
+    from harness.adapters.driver import DriverAdapter
+    from harness.adapters.reference import ReferenceAdapter
+    from harness.case.catalog import load_catalog
+    from harness.paths import CASES_DIR
+
+    # Quick cases (event mapping over SSE and the websocket), so the seam's own cost shows.
+    cases = [e.case for e in load_catalog([str(CASES_DIR / "responses" / "events-*.yaml")]) if e.case is not None and not e.case.timing][:10]
+    rounds = 1 if quick else 3
+    inproc = _per_case_seconds(ReferenceAdapter(), cases, rounds=rounds)
+    driver = DriverAdapter(command=[sys.executable, "-m", "harness.driver"])
+    driver.keep_processes = True
+    through = _per_case_seconds(driver, cases, rounds=rounds)
+    return {"driver_cases": len(cases), "inprocess_case_ms": round(inproc * 1000, 2), "driver_case_ms": round(through * 1000, 2),
+            "driver_case_ratio": round(through / inproc, 3)}
+
+
 def run_bench(*, quick: bool = False, suite: bool = True) -> dict[str, Any]:
     """All figures, as one JSON-able dict."""
     figures = asyncio.run(_measure(quick=quick))
+    figures.update(_driver_ratio(quick=quick))
     figures["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     if suite:
         serial = _suite_seconds(workers=None)

@@ -154,6 +154,12 @@ def _cmd_soak(args: argparse.Namespace) -> int:
     return 1 if result["flakes"] else 0
 
 
+def _cmd_driver(args: argparse.Namespace) -> int:
+    from harness.driver import main as driver_main
+
+    return driver_main()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wireplay", description="Protocol conformance harness for OpenAI Realtime and Responses API clients.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--cases", action="append", metavar="PATH|GLOB")
     soak.add_argument("--json", action="store_true")
     soak.set_defaults(func=_cmd_soak)
+
+    drv = sub.add_parser("driver", help="serve the reference client over the driver protocol (JSON lines on stdin/stdout)")
+    drv.set_defaults(func=_cmd_driver)
 
     rep = sub.add_parser("report", help="merge JSON reports into one HTML matrix")
     rep.add_argument("reports", nargs="+", metavar="REPORT.json")

@@ -14,6 +14,7 @@ import traceback
 from typing import Any
 
 from harness.adapters.base import Adapter, Endpoint, Session
+from harness.errors import Unsupported
 from harness.revision import SEED
 
 
@@ -33,10 +34,15 @@ async def _stdin_reader() -> asyncio.StreamReader:
 
 
 async def serve_driver(adapter: Adapter) -> int:
-    """Say hello, then serve start / command / end until stdin closes."""
+    """Say hello, then serve start / command / end, case after case, until stdin closes.
+
+    The hello says ``"cases": "many"``: after ``ended`` this driver takes the next
+    ``start``, so the harness keeps one process per worker instead of one per case.
+    """
     layers = sorted(getattr(adapter, "layers", ("protocol", "codex")))
     revision = getattr(adapter, "revision", SEED)
-    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities), "layers": layers, "revision": revision})
+    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities),
+            "layers": layers, "revision": revision, "cases": "many"})
     reader = await _stdin_reader()
     session: Session | None = None
     try:
@@ -54,16 +60,20 @@ async def serve_driver(adapter: Adapter) -> int:
                 try:
                     assert session is not None, "command before start"
                     await session.handle(msg["op"], msg["args"])
+                except Unsupported as exc:
+                    _write({"type": "failed", "id": msg["id"], "message": str(exc), "unsupported": True})
                 except Exception as exc:
                     _write({"type": "failed", "id": msg["id"], "message": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
                 else:
                     _write({"type": "done", "id": msg["id"]})
             elif kind == "end":
-                break
+                if session is not None:
+                    await session.aclose()
+                    session = None
+                _write({"type": "ended"})
     finally:
         if session is not None:
             await session.aclose()
-    _write({"type": "ended"})
     return 0
 
 

@@ -365,8 +365,11 @@ async def run_case_async(
     return run
 
 
-def run_case(case: Case, *, adapter: Adapter, timeout: float | None = None) -> CaseRun:
-    """Synchronous wrapper around :func:`run_case_async` (one event loop per case)."""
+def run_case(case: Case, *, adapter: Adapter, timeout: float | None = None, loop: asyncio.Runner | None = None) -> CaseRun:
+    """Synchronous wrapper around :func:`run_case_async`: on ``loop`` when given (one event
+    loop for many cases, so a driver process can serve them in turn), else on a loop of its own."""
+    if loop is not None:
+        return loop.run(run_case_async(case, adapter=adapter, timeout=timeout))
     return asyncio.run(run_case_async(case, adapter=adapter, timeout=timeout))
 
 

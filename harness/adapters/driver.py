@@ -19,7 +19,7 @@ import os
 import shlex
 import signal
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from harness.adapters.base import Emit, Endpoint
@@ -45,17 +45,22 @@ def _quiet_future() -> asyncio.Future[Any]:
     return future
 
 
+def _ignore(event: dict[str, Any]) -> None:
+    """Where a kept driver's events go between two cases."""
+
+
 def _kill_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
 
 
 class DriverSession:
-    """One driver process serving one case."""
+    """One driver process, serving one case at a time (several in turn if it says so)."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, emit: Emit) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, emit: Emit, *, release: Callable[[DriverSession], None] | None = None) -> None:
         self.proc = proc
         self.emit = emit
+        self.release = release  # hands a cleanly ended, reusable process back to its adapter
         self.hello: asyncio.Future[dict[str, Any]] = _quiet_future()
         self.ended = asyncio.Event()
         self.pending: dict[int, asyncio.Future[None]] = {}
@@ -177,17 +182,43 @@ class DriverSession:
                 raise AdapterError(f"the driver crashed (exit code {self.proc.returncode}) during {op}{self._stderr_note()}") from None
             raise
 
+    @property
+    def reusable(self) -> bool:
+        hello = self.hello.result() if self.hello.done() and not self.hello.exception() else {}
+        return hello.get("cases") == "many"
+
+    def reset(self, emit: Emit) -> None:
+        """Prepare a kept process for its next case."""
+        self.emit = emit
+        self.ended = asyncio.Event()
+        self.pending.clear()
+
     async def aclose(self) -> None:
-        """Ask the driver to end; then terminate, then kill its whole process group.
+        """Ask the driver to end the case; keep the process for the next case when it says
+        it serves many and ended cleanly, else terminate, then kill its whole process group.
 
         Cancellation-safe: whatever interrupts the polite steps, the group is killed.
         """
+        if self.release is not None and self.reusable and self.problem is None and self.proc.returncode is None:
+            with contextlib.suppress(AdapterError, TimeoutError):
+                await self.send({"type": "end"})
+                await asyncio.wait_for(self.ended.wait(), _END_GRACE)
+                if self.ended.is_set() and self.problem is None and self.proc.returncode is None and not self.pending:
+                    self.emit = _ignore  # anything it says between cases goes nowhere
+                    self.release(self)
+                    return
         try:
             if self.proc.returncode is None:
                 with contextlib.suppress(AdapterError):
                     await self.send({"type": "end"})
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + _END_GRACE  # one grace for ending the case and the process
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.proc.wait(), _END_GRACE)
+                    await asyncio.wait_for(self.ended.wait(), _END_GRACE)
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()  # no next case: a driver that serves many ends at EOF
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.proc.wait(), max(0.05, deadline - loop.time()))
             if self.proc.returncode is None:
                 _kill_group(self.proc.pid, signal.SIGTERM)
                 with contextlib.suppress(TimeoutError):
@@ -219,6 +250,10 @@ class DriverAdapter:
         self.env = dict(os.environ if env is None else env)
         self.hello_timeout = hello_timeout
         self._hello: dict[str, Any] | None = None
+        self._spare: tuple[asyncio.AbstractEventLoop, DriverSession] | None = None
+        # Keep a driver that serves many cases for the next one: only where the caller runs
+        # every case on one event loop (the pytest plugin's), which outlives the process.
+        self.keep_processes = False
 
     def _probe(self) -> dict[str, Any]:
         """Learn name, version and capabilities once: start the driver, read hello, end it."""
@@ -280,17 +315,44 @@ class DriverAdapter:
         """Event types (``x.y`` or ``x.*``) the driver declares it never reports."""
         return frozenset(self._probe().get("unreported_events", []))
 
+    def _keep(self, session: DriverSession) -> None:
+        self._spare = (asyncio.get_running_loop(), session)
+
+    def _take_spare(self) -> DriverSession | None:
+        """The kept process, if it is alive and belongs to this event loop (else it is killed)."""
+        if self._spare is None:
+            return None
+        loop, session = self._spare
+        self._spare = None
+        if loop is asyncio.get_running_loop() and session.proc.returncode is None and session.problem is None:
+            return session
+        _kill_group(session.proc.pid, signal.SIGKILL)  # another loop's process cannot be driven from here
+        return None
+
+    async def aclose(self) -> None:
+        """End a kept process, on the loop it runs on (the plugin calls it when its session ends)."""
+        if self._spare is not None:
+            _, session = self._spare
+            self._spare = None
+            session.release = None
+            await session.aclose()
+
     async def start(self, *, endpoint: Endpoint, config: Mapping[str, Any], emit: Emit, case_id: str = "") -> DriverSession:
-        proc = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=self.env,
-            start_new_session=True,
-            limit=_LINE_LIMIT,
-        )
-        session = DriverSession(proc, emit)
+        session = self._take_spare()
+        if session is not None:
+            session.reset(emit)
+            session.release = self._keep
+        else:
+            proc = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self.env,
+                start_new_session=True,
+                limit=_LINE_LIMIT,
+            )
+            session = DriverSession(proc, emit, release=self._keep if self.keep_processes else None)
         try:
             try:
                 await asyncio.wait_for(asyncio.shield(session.hello), self.hello_timeout)
@@ -304,6 +366,7 @@ class DriverAdapter:
                 "config": dict(config),
             })
         except BaseException:
+            session.release = None
             with contextlib.suppress(Exception):
                 await session.aclose()
             raise

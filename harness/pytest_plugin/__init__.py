@@ -9,6 +9,7 @@ from harness.pytest_plugin.fixtures import (
     wireplay_adapter,
     wireplay_entry_result,
     wireplay_known,
+    wireplay_loop,
     wireplay_server,
     wireplay_verdict,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "wireplay_adapter",
     "wireplay_entry_result",
     "wireplay_known",
+    "wireplay_loop",
     "wireplay_server",
     "wireplay_verdict",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -24,7 +25,7 @@ from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
 
-__all__ = ["EntryResult", "wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_server", "wireplay_verdict"]
+__all__ = ["EntryResult", "wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_loop", "wireplay_server", "wireplay_verdict"]
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,24 @@ def wireplay_adapter(pytestconfig: pytest.Config) -> Adapter:
     """The adapter selected by --wireplay-impl / --wireplay-driver."""
     state = pytestconfig.stash[STATE]
     return adapter_for(impl=state.impl, driver=state.driver)
+
+
+@pytest.fixture(scope="session")
+def wireplay_loop(wireplay_adapter: Adapter) -> Iterator[asyncio.Runner]:
+    """One event loop for every case of this worker, so a driver that serves many cases
+    keeps its process from one case to the next (the adapter starts a fresh one after a
+    crash, a timeout or a protocol error)."""
+    runner = asyncio.Runner()
+    if hasattr(wireplay_adapter, "keep_processes"):
+        wireplay_adapter.keep_processes = True
+    try:
+        yield runner
+    finally:
+        try:
+            if hasattr(wireplay_adapter, "aclose"):
+                runner.run(asyncio.wait_for(wireplay_adapter.aclose(), 10))
+        finally:
+            runner.close()
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +79,7 @@ def _snapshot_diff(expected: str | None, actual: str, *, path: Path) -> str:
 
 
 @pytest.fixture
-def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, wireplay_known: Mapping[str, Known], snapshot: Any) -> Callable[[Entry], EntryResult]:
+def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adapter, wireplay_known: Mapping[str, Known], wireplay_loop: asyncio.Runner, snapshot: Any) -> Callable[[Entry], EntryResult]:
     """Run a suite entry, judge it, check its snapshot (when kept) and record the result.
 
     The reference client's own snapshots are always asserted (they lock its event log
@@ -86,7 +105,7 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
             request.node.user_properties.append(("wireplay", json.dumps(record)))
             pytest.fail("ERROR: invalid case file\n" + record["detail"], pytrace=False)
         case = entry.case
-        run_ = run_case(case, adapter=wireplay_adapter)
+        run_ = run_case(case, adapter=wireplay_adapter, loop=wireplay_loop)
         result = judge(run_)
         record = result.to_json()
         problem: str | None = None

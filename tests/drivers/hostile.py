@@ -4,7 +4,8 @@ Modes: ok (a correct minimal driver), hang (never answers a command), crash (exi
 mid-command), flood (megabytes on stderr), event-flood (50 000 events on stdout),
 garbage (non-JSON on stdout), wire-garbage (invalid JSON and binary frames to the
 server), immortal (ignores end and SIGTERM), spawn (leaves a grandchild sleeping),
-silent (never says hello).
+silent (never says hello), many (serves case after case in one process, says its pid in a
+warning, and crashes on a turn whose input is "crash").
 """
 
 import json
@@ -26,7 +27,10 @@ def say(msg):
 
 if MODE == "silent":
     time.sleep(60)
-say({"type": "hello", "protocol": 1, "name": f"hostile-{MODE}", "version": "0", "capabilities": ["responses.sse"]})
+hello = {"type": "hello", "protocol": 1, "name": f"hostile-{MODE}", "version": "0", "capabilities": ["responses.sse"]}
+if MODE == "many":
+    hello["cases"] = "many"
+say(hello)
 if MODE == "immortal":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 base = None
@@ -66,6 +70,10 @@ for line in sys.stdin:
             say({"type": "event", "event": {"type": "turn.completed", "status": 0}})
             say({"type": "done", "id": msg["id"]})
             continue
+        if MODE == "many":
+            if msg["args"].get("input") == "crash":
+                os._exit(3)
+            say({"type": "event", "event": {"type": "warning", "message": f"pid {os.getpid()}"}})
         if MODE == "spawn":
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", sys.argv[2]])
         req = urllib.request.Request(base + "/responses", data=b"{}", method="POST")
@@ -75,5 +83,8 @@ for line in sys.stdin:
     elif msg["type"] == "end":
         if MODE == "immortal":
             time.sleep(60)
+        if MODE == "many":
+            say({"type": "ended"})
+            continue
         break
 say({"type": "ended"})

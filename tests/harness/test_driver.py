@@ -5,6 +5,7 @@ No hostile driver may stop the run, hang it, or leave a process behind.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -23,8 +24,7 @@ from harness.verdict.outcome import Outcome
 
 
 HOSTILE = Path(__file__).resolve().parent.parent / "drivers" / "hostile.py"
-CASE = parse_case_text(
-    """
+CASE_TEXT = """
 id: foundation.driver.sample
 title: one request through a driver
 seed: foundation
@@ -42,9 +42,8 @@ expect:
     - sequence: [{type: turn.completed, status: 200}]
     - count: {type: responses.output_text_delta}
       n: 0
-""",
-    file=Path("cases/foundation/driver.yaml"),
-)
+"""
+CASE = parse_case_text(CASE_TEXT, file=Path("cases/foundation/driver.yaml"))
 
 
 TOKEN = f"wireplay-test-{uuid.uuid4().hex}"  # per test run: parallel workers don't see each other
@@ -148,3 +147,21 @@ def test_garbage_on_the_wire_is_a_clear_wire_failure_and_no_port_is_left():
     port = next(r["port"] for r in run.wire_log if r["kind"] == "listen")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+def test_a_driver_that_serves_many_cases_keeps_one_process_until_it_fails():
+    many = adapter("many")
+    many.keep_processes = True
+    crash = parse_case_text(CASE_TEXT.replace("input: hi", "input: crash"), file=Path("cases/foundation/driver.yaml"))
+
+    def pid(run) -> str:
+        return next(e["message"] for _, e in run.events if e["type"] == "warning")
+
+    with asyncio.Runner() as loop:
+        first = [pid(run_case(CASE, adapter=many, loop=loop)) for _ in range(3)]
+        assert len(set(first)) == 1  # one process served the three cases
+        assert judge(run_case(crash, adapter=many, loop=loop)).outcome is Outcome.ERROR
+        after = run_case(CASE, adapter=many, loop=loop)
+        assert judge(after).outcome is Outcome.PASS
+        assert pid(after) != first[0]  # the crash cost its process; the next case got a fresh one
+        loop.run(many.aclose())

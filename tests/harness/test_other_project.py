@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
 
 pytest_plugins = ["pytester"]
 
-DRIVER = f"{sys.executable} -m harness.driver"
+DRIVER = f"{Path(sys.executable).parent / 'wireplay'} driver"  # the console command, as a user runs it
 
 EXTRA_CASE = """
 id: foundation.myproject.own-case
