@@ -1059,7 +1059,8 @@ def _hello() -> dict[str, Any]:
     import openai
 
     return {"type": "hello", "protocol": 1, "name": NAME, "version": openai.__version__,
-            "capabilities": sorted(CAPABILITIES), "layers": ["protocol"], "reported_events": sorted(REPORTED_EVENTS)}
+            "capabilities": sorted(CAPABILITIES), "layers": ["protocol"], "reported_events": sorted(REPORTED_EVENTS),
+            "cases": "many"}
 
 
 async def _serve() -> int:
@@ -1068,15 +1069,20 @@ async def _serve() -> int:
     reader = asyncio.StreamReader(limit=16 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     session: _Session | None = None
+    # One process serves case after case ("cases": "many"): each case starts from this
+    # environment, so what one case's env or CA settings put there never reaches the next.
+    clean_env = dict(os.environ)
     try:
         while line := await reader.readline():
             msg = json.loads(line)
             kind = msg.get("type")
             if kind == "start":
+                os.environ.clear()
+                os.environ.update(clean_env)
                 endpoint, config = msg["endpoint"], msg.get("config", {})
                 if isinstance(config.get("env"), Mapping):
-                    # The client's process environment the case gives (OPENAI_API_KEY, ...); one
-                    # process per case, and the harness's own OPENAI_* never reached it.
+                    # The client's process environment the case gives (OPENAI_API_KEY, ...);
+                    # the harness's own OPENAI_* never reached this process.
                     os.environ.update({str(k): str(v) for k, v in config["env"].items()})
                 tls = config.get("tls") if isinstance(config.get("tls"), Mapping) else {}
                 tls_env = tls.get("env") if isinstance(tls.get("env"), Mapping) else None
@@ -1094,11 +1100,13 @@ async def _serve() -> int:
                 else:
                     _write({"type": "done", "id": msg["id"]})
             elif kind == "end":
-                break
+                if session is not None:
+                    await session.aclose()
+                    session = None
+                _write({"type": "ended"})
     finally:
         if session is not None:
             await session.aclose()
-    _write({"type": "ended"})
     return 0
 
 
