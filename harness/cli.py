@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +27,15 @@ __all__ = ["main"]
 
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wireplay")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
@@ -34,11 +44,73 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+_INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+def _project_ini(folder: Path) -> Path | None:
+    """The ini file pytest would read in ``folder`` (the one rule: the current folder's)."""
+    for name in _INI_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if name == "pyproject.toml" and "[tool.pytest.ini_options]" not in text:
+            continue
+        if name in ("tox.ini", "setup.cfg") and "[pytest]" not in text and "[tool:pytest]" not in text:
+            continue
+        return path
+    return None
+
+
+def _ini_cases(ini: Path | None) -> list[str]:
+    """``wireplay_cases`` of the current folder's ini (paths relative to it), as ``run`` reads them."""
+    if ini is None:
+        return []
+    if ini.name == "pyproject.toml":
+        import tomllib
+
+        section = tomllib.loads(ini.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {}).get("ini_options", {})
+        value = section.get("wireplay_cases", [])
+        items = value if isinstance(value, list) else str(value).split()
+    else:
+        import iniconfig
+
+        parsed = iniconfig.IniConfig(str(ini))
+        name = "tool:pytest" if ini.name == "setup.cfg" else "pytest"
+        items = str(parsed[name].get("wireplay_cases", "")).split() if name in parsed else []
+    return [str((ini.parent / item).resolve()) for item in items]
+
+
+def _unavailable(impl: str) -> str | None:
+    """Why ``--impl`` cannot run (unknown, or not installed here), in one line; None if it can."""
+    from harness.implementations import IMPLEMENTATIONS, UnavailableAdapter, adapter_for
+
+    if impl not in IMPLEMENTATIONS:
+        return f"unknown implementation '{impl}'; expected one of: {', '.join(IMPLEMENTATIONS)} (or --driver CMD)"
+    adapter = adapter_for(impl=impl)
+    return adapter.reason if isinstance(adapter, UnavailableAdapter) else None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.impl and not args.driver:
+        problem = _unavailable(args.impl)
+        if problem is not None:
+            _err(f"wireplay: {problem}")
+            return 3
     # pytest runs in a fresh interpreter: this process has imported the plugin already,
     # and pytest must import (and assertion-rewrite) it itself. -P keeps the current
     # folder off sys.path, so a wireplay checkout in it never shadows the installed one.
-    pytest_args = [sys.executable, "-P", "-m", "pytest", str(SUITE_MODULE), "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", "-q"]
+    # The ini read is the current folder's, as for `wireplay list` (never the ini of the
+    # project that holds wireplay's own venv).
+    cwd = Path.cwd()
+    ini = _project_ini(cwd)
+    pytest_args = [sys.executable, "-P", "-m", "pytest", str(SUITE_MODULE), "--rootdir", str(cwd), "-c", str(ini) if ini else os.devnull,
+                   "-o", "addopts=", "-o", "testpaths=", "-q"]
+    if not (args.lf or args.ff):
+        pytest_args += ["-p", "no:cacheprovider"]
+    for flag in ("lf", "ff"):
+        if getattr(args, flag):
+            pytest_args.append(f"--{flag}")
     for spec in args.cases or []:
         pytest_args += ["--wireplay-cases", spec]
     if args.impl:
@@ -60,11 +132,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.snapshot_dir:
         pytest_args += ["--wireplay-snapshot-dir", args.snapshot_dir]
     pytest_args += list(args.pytest_args or [])
-    return subprocess.call(pytest_args)
+    proc = subprocess.Popen(pytest_args)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached pytest too (same process group): it prints the summary of what
+        # ran and writes the report; wait for it instead of dying with a traceback.
+        try:
+            return proc.wait(timeout=30)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            proc.kill()
+            return 130
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    entries = load_catalog(args.cases or None)
+    from harness.paths import CASES_DIR
+
+    extra = _ini_cases(_project_ini(Path.cwd()))
+    entries = load_catalog(args.cases or ([str(CASES_DIR), *extra] if extra else None))
     rows = []
     for e in entries:
         if e.case is None:
@@ -162,6 +247,7 @@ def _cmd_driver(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wireplay", description="Protocol conformance harness for OpenAI Realtime and Responses API clients.")
+    parser.add_argument("--version", action="version", version=f"wireplay {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the suite against an implementation")
@@ -175,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--snapshot-update", action="store_true", help="rewrite event snapshots (review them!)")
     run.add_argument("--snapshots", action="store_true", help="lock this implementation's own event logs in snapshots too (the reference's always are)")
     run.add_argument("--snapshot-dir", default=None, metavar="DIR", help="keep snapshots under DIR/<implementation>/<area>/ instead of beside the cases")
+    run.add_argument("--lf", action="store_true", help="rerun only the cases that failed last time (pytest --lf)")
+    run.add_argument("--ff", action="store_true", help="run the cases that failed last time first (pytest --ff)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
     run.set_defaults(func=_cmd_run)
 

@@ -58,7 +58,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Read options once into the stash."""
+    """Read options once into the stash; an implementation that cannot run is a usage error."""
     specs = [str(p) for p in config.getoption("--wireplay-cases")]
     extra = [str(p) for p in config.getini("wireplay_cases")]
     config.stash[STATE] = PluginState(
@@ -71,6 +71,15 @@ def pytest_configure(config: pytest.Config) -> None:
         snapshot_dir=Path(d) if (d := config.getoption("--wireplay-snapshot-dir")) else None,
     )
     config.pluginmanager.register(_Collector(config.stash[STATE]), "wireplay-collector")
+    state = config.stash[STATE]
+    if state.driver is None and state.impl != "reference" and not hasattr(config, "workerinput"):
+        from harness.implementations import IMPLEMENTATIONS, UnavailableAdapter, adapter_for
+
+        if state.impl not in IMPLEMENTATIONS:
+            raise pytest.UsageError(f"unknown implementation '{state.impl}'; expected one of: {', '.join(IMPLEMENTATIONS)} (or --wireplay-driver CMD)")
+        adapter = adapter_for(impl=state.impl)
+        if isinstance(adapter, UnavailableAdapter):
+            raise pytest.UsageError(adapter.reason)
 
 
 def _bundled() -> list[str]:
@@ -125,9 +134,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     if STATE not in config.stash:
         return
     results = _results(config)
-    if not results:
-        return
     tr = terminalreporter
+    if not results:
+        deselected = len(tr.stats.get("deselected", []))
+        if deselected:
+            expr = config.getoption("keyword", "") or ""
+            tr.write_line(f"wireplay: no case matched{f' -k {expr!r}' if expr else ''} ({deselected} deselected)")
+        return
     tr.section("wireplay summary")
     _table(tr, "area", [(r["id"].split(".", 1)[0], r["outcome"]) for r in results])
     for layer in ("protocol", "codex"):

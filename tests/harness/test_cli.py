@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.implementations import IMPLEMENTATIONS
 
 
 GOOD = """id: foundation.cli.good
@@ -115,3 +116,32 @@ def test_serve_prints_the_base_url_and_the_wire_verdict_on_interrupt(suite: Path
     assert proc.returncode == 0
     assert "wire verdict: PASS" in out
     assert '"kind": "request"' in out
+
+
+def _wireplay(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_version_and_an_unknown_implementation_in_one_line(tmp_path: Path):
+    version = _wireplay("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("wireplay ")
+    unknown = _wireplay("run", "--impl", "nope", cwd=tmp_path)
+    assert unknown.returncode == 3
+    assert unknown.stderr.strip().splitlines() == [
+        "wireplay: unknown implementation 'nope'; expected one of: " + ", ".join(IMPLEMENTATIONS) + " (or --driver CMD)"
+    ]
+
+
+def test_a_selection_that_matches_nothing_says_so(tmp_path: Path):
+    proc = _wireplay("run", "-k", "no_case_has_this_id", cwd=tmp_path)
+    assert proc.returncode == 5
+    assert "wireplay: no case matched -k 'no_case_has_this_id' (" in proc.stdout
+
+
+def test_run_and_list_read_the_current_folders_ini(suite: Path, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nwireplay_cases = ["cases"]\n')
+    listed = _wireplay("list", "--json", cwd=tmp_path)
+    assert "foundation.cli.good" in [row["id"] for row in json.loads(listed.stdout)]
+    ran = _wireplay("run", "-k", "cli.good", "--report-json", "r.json", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert [c["id"] for c in json.loads((tmp_path / "r.json").read_text())["cases"]] == ["foundation.cli.good"]
