@@ -155,7 +155,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         if e.case is None:
             rows.append({"id": e.id, "file": str(e.file), "errors": [str(x) for x in e.errors]})
         else:
-            rows.append({"id": e.id, "title": e.case.title, "seed": e.case.seed, "requires": sorted(e.case.requires), "file": str(e.file)})
+            rows.append({"id": e.id, "title": e.case.title, "seed": list(e.case.seed), "requires": sorted(e.case.requires), "file": str(e.file)})
     if args.json:
         _out(json.dumps(rows, indent=1))
         return 0

@@ -33,11 +33,14 @@ class Entry:
 
 
 def _root_for(file: Path, *, spec_dir: Path | None) -> Path | None:
-    """The folder whose subfolders are areas: the nearest ``cases`` ancestor, else the spec folder."""
+    """The suite a case file belongs to: the folder it was found under (any folder), else
+    the nearest ``cases`` ancestor of a file named alone, else none (no area check)."""
+    if spec_dir is not None:
+        return spec_dir
     for parent in file.resolve().parents:
         if parent.name == "cases":
             return parent
-    return spec_dir
+    return None
 
 
 def discover(specs: Iterable[str | Path] | None = None) -> list[tuple[Path, Path | None]]:
@@ -58,7 +61,13 @@ def discover(specs: Iterable[str | Path] | None = None) -> list[tuple[Path, Path
 
 
 def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: bool = False) -> list[Entry]:
-    """Load every case named by ``specs``; duplicates and broken files become error entries."""
+    """Load every case named by ``specs``; duplicates and broken files become error entries.
+
+    ``check_snapshots`` requires each case's reference snapshot and, for the folders named
+    (never for a file named alone: validating one file checks that file), reports snapshot
+    files of no case.
+    """
+    specs = list(specs) if specs else None
     entries: list[Entry] = []
     seen: dict[str, Path] = {}
     for file, root in discover(specs):
@@ -84,8 +93,13 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
             ))
         entries.append(Entry(file=file, id=case.id, case=None if errors else case, errors=tuple(errors)))
     if check_snapshots:
-        entries += _orphan_snapshots(entries)
+        folders = [Path(s) for s in (specs or [CASES_DIR]) if Path(s).is_dir()]
+        entries += _orphan_snapshots([e for e in entries if any(_under(e.file, f) for f in folders)])
     return sorted(entries, key=lambda e: (e.id, str(e.file)))
+
+
+def _under(file: Path, folder: Path) -> bool:
+    return file.resolve().is_relative_to(folder.resolve())
 
 
 def _orphan_snapshots(entries: list[Entry]) -> list[Entry]:

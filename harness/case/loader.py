@@ -270,14 +270,12 @@ def _semantic_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tu
     problems: list[CaseError] = []
     area = data["id"].split(".", 1)[0]
     if cases_root is not None:
-        try:
-            folder = file.resolve().relative_to(cases_root.resolve()).parts[0]
-        except (ValueError, IndexError):
-            folder = None
-        if folder is not None and folder != area:
+        # In a suite (any folder), a case lives in the folder named after its area.
+        folder = file.resolve().parent.name
+        if folder != area:
             problems.append(CaseError(
                 file=file, line=lines.get(("id",)), field="id",
-                message=f"the first segment '{area}' must be the case's area folder '{folder}' (cases/{folder}/...)",
+                message=f"the first segment '{area}' must be the case's area folder '{folder}' (<suite>/{folder}/...)",
             ))
     for path, value in _matcher_fields(data):
         for problem in check_matcher_syntax(value):
@@ -331,7 +329,7 @@ def _listener_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tu
     for path, text in [*_strings(client.get("config", {}), ("client", "config")), *_strings(client.get("endpoint", {}), ("client", "endpoint")), *_strings(client.get("env", {}), ("client", "env"))]:
         for m in _PLACEHOLDER.finditer(text):
             kind, name = m.groups()
-            known = kind in ("server", "tls") or kind in declared
+            known = kind in ("server", "tls") or kind in declared or (kind == "proxy" and "proxy" in data["server"])  # ${proxy:origin}: server.proxy
             if not known:
                 problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"unknown placeholder {m.group(0)}; expected ${{server:origin}}, ${{server:ws_origin}}, ${{tls:<bundle>}} or a listener of server.listeners"))
             elif kind != "tls" and name not in ("origin", "ws_origin"):
@@ -446,7 +444,7 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
     return Case(
         id=data["id"],
         title=data["title"],
-        seed=data["seed"],
+        seed=(data["seed"],) if isinstance(data.get("seed"), str) else tuple(data.get("seed", ())),
         requires=declared | implied_capabilities(steps, profile=data.get("profile", {})),
         file=file,
         line=1,

@@ -104,7 +104,7 @@ class Case:
 
     id: str
     title: str
-    seed: str
+    seed: tuple[str, ...]  # free tags (the bundled suite names the seed behaviour it checks)
     requires: frozenset[str]
     file: Path
     line: int

@@ -114,8 +114,9 @@ def _results(config: pytest.Config) -> list[dict]:
     return config.stash[STATE].results
 
 
+@pytest.hookimpl(tryfirst=True)  # before syrupy's, which may remove unused snapshots itself
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write the JSON report (controller only)."""
+    """Write the JSON report, and find (on update: remove) kept snapshots of no case (controller only)."""
     config = session.config
     if hasattr(config, "workerinput") or STATE not in config.stash:
         return
@@ -127,6 +128,33 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         named = Counter(r.get("implementation") for r in results if r.get("implementation"))
         implementation = named.most_common(1)[0][0] if named else (state.driver or state.impl)
         write_report(Path(state.report_json), results=results, implementation=implementation)
+    state.orphans = _orphan_snapshots(config, results)
+
+
+def _orphan_snapshots(config: pytest.Config, results: list[dict]) -> list[Path]:
+    """Kept snapshots of no case, in the folders of a run that covered whole folders.
+
+    With --snapshot-update they are removed, as syrupy removes a module's unused
+    snapshots: only when nothing was deselected, so a -k run never deletes what it did
+    not run.
+    """
+    from harness.case.model import Case
+
+    impls = {r["snapshot"]["implementation"] for r in results if r.get("snapshot")}
+    state = config.stash[STATE]
+    if not impls or config.getoption("keyword", "") or config.getoption("markexpr", ""):
+        return []
+    entries = load_catalog(state.case_specs or None)
+    if len(results) != len(entries):
+        return []
+    cases: list[Case] = [e.case for e in entries if e.case is not None]
+    ids = {e.id for e in entries}
+    folders = {c.snapshot_path(impl, root=state.snapshot_dir).parent for c in cases for impl in impls}
+    orphans = sorted(f for folder in folders for f in folder.glob("*.jsonl") if f.stem not in ids)
+    if orphans and config.getoption("--snapshot-update", default=False):
+        for f in orphans:
+            f.unlink()
+    return orphans
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
@@ -153,6 +181,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     if changed:
         tr.write_line("")
         tr.write_line(f"snapshots changed ({len(changed)}): " + ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else ""))
+    orphans = config.stash[STATE].orphans
+    if orphans:
+        removed = config.getoption("--snapshot-update", default=False)
+        tr.write_line("")
+        tr.write_line(f"snapshots of no case ({len(orphans)}){': removed' if removed else ' (--snapshot-update removes them)'}: " + ", ".join(str(f) for f in orphans[:5]) + (" ..." if len(orphans) > 5 else ""))
 
 
 def _table(tr: pytest.TerminalReporter, label: str, rows: list[tuple[str, str]]) -> None:

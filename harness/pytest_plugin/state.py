@@ -28,6 +28,7 @@ class PluginState:
     snapshot_impl: str | None = None  # whose snapshots this session asserts (None: nobody's)
     entries: list[Entry] | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)  # kept snapshots of no case (reported, removed on update)
 
 
 STATE = pytest.StashKey[PluginState]()

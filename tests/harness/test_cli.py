@@ -74,7 +74,7 @@ def test_validate_a_missing_path(capsys):
 def test_list_json(suite: Path, capsys):
     assert main(["list", "--cases", str(suite), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows == [{"id": "foundation.cli.good", "title": "a valid case", "seed": "foundation", "requires": [], "file": str(suite / "foundation" / "good.yaml")}]
+    assert rows == [{"id": "foundation.cli.good", "title": "a valid case", "seed": ["foundation"], "requires": [], "file": str(suite / "foundation" / "good.yaml")}]
 
 
 def test_run_prints_a_summary_and_writes_the_report(suite: Path, tmp_path: Path):
@@ -145,3 +145,14 @@ def test_run_and_list_read_the_current_folders_ini(suite: Path, tmp_path: Path):
     ran = _wireplay("run", "-k", "cli.good", "--report-json", "r.json", cwd=tmp_path)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert [c["id"] for c in json.loads((tmp_path / "r.json").read_text())["cases"]] == ["foundation.cli.good"]
+
+
+def test_any_folder_is_a_suite_and_one_file_is_validated_alone(tmp_path: Path, capsys):
+    suite = tmp_path / "my_suite" / "foundation"
+    (suite / "__snapshots__" / "reference").mkdir(parents=True)
+    good = suite / "good.yaml"
+    good.write_text(GOOD)
+    (suite / "__snapshots__" / "reference" / "foundation.cli.gone.jsonl").write_text("")
+    assert main(["validate", str(good)]) == 0  # the orphan beside it is not this file's business
+    assert main(["validate", str(tmp_path / "my_suite")]) == 1
+    assert "snapshot of no case (no case has id 'foundation.cli.gone')" in capsys.readouterr().err

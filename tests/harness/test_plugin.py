@@ -126,3 +126,15 @@ def test_k_selects_cases_by_id_and_junit_names_them(project: pytest.Pytester):
     result = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "-k", "unsupported", "--junitxml", "junit.xml")
     result.assert_outcomes(skipped=1)
     assert 'name="test_case[foundation.p.unsupported]"' in (project.path / "junit.xml").read_text()
+
+
+def test_snapshots_of_no_case_are_reported_and_removed_on_update_of_a_whole_run(project: pytest.Pytester):
+    args = ("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-snapshots")
+    project.runpytest(*args, "--snapshot-update", "-k", "pass")
+    orphan = project.path / "cases" / "foundation" / "__snapshots__" / "mock" / "foundation.p.gone.jsonl"
+    orphan.write_text('{"type": "x"}\\n')
+    project.runpytest(*args).stdout.fnmatch_lines(["*snapshots of no case (1) (--snapshot-update removes them)*foundation.p.gone.jsonl*"])
+    project.runpytest(*args, "--snapshot-update", "-k", "pass")
+    assert orphan.exists()  # a -k run never removes what it did not run
+    project.runpytest(*args, "--snapshot-update")
+    assert not orphan.exists()  # a whole run's update removes it (syrupy's rule)
