@@ -118,6 +118,7 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
                 expected = path.read_text(encoding="utf-8") if path.is_file() else None
                 problem = _snapshot_diff(expected, actual, path=path)
                 record["snapshot"]["diff"] = redact_text(problem)
+        record["implementation_version"] = str(getattr(wireplay_adapter, "version", "") or "")
         known = wireplay_known.get(case.id)
         if known is not None:
             record["known"] = known.to_json()

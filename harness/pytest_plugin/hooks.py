@@ -127,7 +127,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
         named = Counter(r.get("implementation") for r in results if r.get("implementation"))
         implementation = named.most_common(1)[0][0] if named else (state.driver or state.impl)
-        write_report(Path(state.report_json), results=results, implementation=implementation)
+        versions = Counter(r.get("implementation_version") for r in results if r.get("implementation_version"))
+        version = versions.most_common(1)[0][0] if versions else ""
+        write_report(Path(state.report_json), results=results, implementation=implementation, version=version)
     state.orphans = _orphan_snapshots(config, results)
 
 

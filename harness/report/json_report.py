@@ -18,7 +18,7 @@ __all__ = ["REPORT_VERSION", "write_report"]
 REPORT_VERSION = 2  # 2: per-layer outcomes, event assertions, known classes, timed events
 
 
-def write_report(path: Path, *, results: Sequence[dict[str, Any]], implementation: str) -> None:
+def write_report(path: Path, *, results: Sequence[dict[str, Any]], implementation: str, version: str = "") -> None:
     """Write the report atomically (a crash mid-write never leaves half a file)."""
     totals = Counter(r["outcome"] for r in results)
     by_layer = {
@@ -28,6 +28,7 @@ def write_report(path: Path, *, results: Sequence[dict[str, Any]], implementatio
     body = {
         "wireplay_report": REPORT_VERSION,
         "implementation": implementation,
+        "implementation_version": version,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "python": platform.python_version(),
         "totals": dict(sorted(totals.items())),

@@ -1,13 +1,16 @@
 """``wireplay report``: several JSON reports merged into one HTML page.
 
-A matrix of cases by implementations grouped by area, a totals row, and for every
-cell its details (outcome, reason, wire findings, expected vs received events, the
-wire log) one click away — the page a person reads instead of logs. One
-self-contained file: no scripts, no external assets.
+What a person opens first: the totals and the per-layer summary of every implementation,
+then the matrix of cases by implementation, failures first, with filters by outcome,
+area and implementation and a search by id; every cell links to its details (title,
+duration, outcome per layer, findings, the snapshot diff once with its changes marked
+within the line, events received, the wire log). One self-contained file: its few
+lines of script only hide rows, nothing is fetched.
 """
 
 from __future__ import annotations
 
+import difflib
 import html
 import json
 from collections import Counter, defaultdict
@@ -22,16 +25,37 @@ __all__ = ["render_report", "write_html_report"]
 
 _OUTCOMES = ("PASS", "NON-STRICT", "FAIL", "TIMEOUT", "ERROR", "UNSUPPORTED")
 _LAYERS = ("protocol", "codex")
+_BAD = frozenset({"FAIL", "TIMEOUT", "ERROR"})
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}
-th{background:#f3f3f3;position:sticky;top:0}td.o a{display:block;color:inherit;text-decoration:none;font-weight:600}
+table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+#matrix thead th{background:#f3f3f3;position:sticky;top:0;z-index:2;box-shadow:0 1px 0 #ccc}
+td.o a{display:block;color:inherit;text-decoration:none;font-weight:600}
 .PASS{background:#d9f2d9}.NON-STRICT{background:#eef7c8}.FAIL{background:#f7d0d0}.TIMEOUT{background:#f7e0c0}
-.ERROR{background:#e9c8f0}.UNSUPPORTED{background:#e8e8e8;color:#666}.known{outline:2px dashed #888}
-tr.area th{background:#dde6f3;text-align:left}tr.total td{font-weight:600;background:#f3f3f3}
+.ERROR{background:#e9c8f0}.UNSUPPORTED{background:#e8e8e8;color:#666}.known{outline:2px dashed #888;outline-offset:-3px}
+table.summary td.n{text-align:right}small{color:#666}
+#filters{margin:1em 0;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
 section.d{border-top:1px solid #ccc;margin-top:1.5em;padding-top:.5em}
 pre{background:#f8f8f8;border:1px solid #ddd;padding:.5em;overflow:auto;max-height:30em;white-space:pre-wrap}
-.diff-del{background:#fbe3e3}.diff-add{background:#e3fbe3}
+.del{background:#fbe3e3}.add{background:#e3fbe3}.del b{background:#f2a5a5;font-weight:normal}.add b{background:#a5e6a5;font-weight:normal}
+"""
+_SCRIPT = """
+function applyFilters(){
+  const q=document.getElementById('q').value.toLowerCase();
+  const area=document.getElementById('area').value;
+  const outcome=document.getElementById('outcome').value;
+  const impl=document.getElementById('impl').value;
+  for(const row of document.querySelectorAll('#matrix tbody tr')){
+    const cells=[...row.querySelectorAll('td.o')].filter(td=>!impl||td.dataset.impl===impl);
+    const hit=(!q||row.dataset.id.includes(q))&&(!area||row.dataset.area===area)
+      &&(!outcome||cells.some(td=>td.dataset.outcome===outcome));
+    row.hidden=!hit;
+  }
+  for(const el of document.querySelectorAll('[data-impl]')){
+    if(el.tagName==='TH'||el.tagName==='TD'){el.hidden=!!impl&&el.dataset.impl!==impl;}
+  }
+}
+for(const id of ['q','area','outcome','impl']){document.getElementById(id).addEventListener('input',applyFilters);}
 """
 
 
@@ -43,12 +67,39 @@ def _anchor(impl: str, case_id: str) -> str:
     return "d-" + "".join(ch if ch.isalnum() else "-" for ch in f"{impl}-{case_id}")
 
 
+def _marked(text: str, other: str, cls: str) -> str:
+    """``text`` with the parts that differ from ``other`` in bold (a within-line diff)."""
+    out = []
+    for op, a1, a2, _, _ in difflib.SequenceMatcher(None, text, other, autojunk=False).get_opcodes():
+        piece = _esc(text[a1:a2])
+        out.append(piece if op == "equal" else f"<b>{piece}</b>" if piece else "")
+    return f'<span class="{cls}">{"".join(out)}</span>'
+
+
 def _diff_html(diff: str) -> str:
-    lines = []
-    for line in diff.splitlines():
-        cls = "diff-del" if line.startswith("-") and not line.startswith("---") else "diff-add" if line.startswith("+") and not line.startswith("+++") else ""
-        lines.append(f'<span class="{cls}">{_esc(line)}</span>' if cls else _esc(line))
-    return "\n".join(lines)
+    """A unified diff, shown once: a removed line beside the added line that replaced it has
+    its changed characters marked."""
+    lines = diff.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        removed = line.startswith("-") and not line.startswith("---")
+        added_next = i + 1 < len(lines) and lines[i + 1].startswith("+") and not lines[i + 1].startswith("+++")
+        if removed and added_next:
+            old, new = line[1:], lines[i + 1][1:]
+            out.append("-" + _marked(old, new, "del"))
+            out.append("+" + _marked(new, old, "add"))
+            i += 2
+            continue
+        if removed:
+            out.append(f'<span class="del">{_esc(line)}</span>')
+        elif line.startswith("+") and not line.startswith("+++"):
+            out.append(f'<span class="add">{_esc(line)}</span>')
+        else:
+            out.append(_esc(line))
+        i += 1
+    return "\n".join(out)
 
 
 def _findings_html(title: str, findings: Sequence[Any]) -> str:
@@ -73,7 +124,7 @@ def _details(impl: str, record: Mapping[str, Any]) -> str:
     parts = [
         f'<section class="d" id="{_anchor(impl, record["id"])}">',
         f"<h3>{_esc(record['id'])} — {_esc(impl)}: <span class=\"{_esc(record['outcome'])}\">{_esc(record['outcome'])}</span></h3>",
-        f"<p>{_esc(record.get('title') or '')} <i>({_esc(_layers_text(record))})</i></p>",
+        f"<p>{_esc(record.get('title') or '')} <small>({_esc(_layers_text(record))}; {float(record.get('duration') or 0):.2f} s)</small></p>",
     ]
     if known:
         parts.append(f"<p>known {_esc(known['outcome'])} ({_esc(known.get('class', ''))}): {_esc(known['why'])}</p>")
@@ -83,73 +134,90 @@ def _details(impl: str, record: Mapping[str, Any]) -> str:
     parts.append(_findings_html("event findings", events.get("findings") or []))
     if record.get("not_judged"):
         parts.append("<h4>not judged</h4><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in record["not_judged"]) + "</ul>")
-    received = events.get("received") or []
-    if isinstance(received, list):
-        text = "\n".join(f"{e.get('t_ms', ''):>9} ms  " + json.dumps({k: v for k, v in e.items() if k != "t_ms"}, ensure_ascii=False) for e in received)
-    else:
-        text = str(received)
-    parts.append(f"<details><summary>events received ({len(received)})</summary><pre>{_esc(text)}</pre></details>")
     snap = record.get("snapshot") or {}
     if snap.get("diff"):
         parts.append(f"<h4>snapshot of {_esc(snap.get('implementation'))} changed</h4><pre>{_diff_html(snap['diff'])}</pre>")
+    received = events.get("received") or []
+    text = "\n".join(f"{e.get('t_ms', ''):>9} ms  " + json.dumps({k: v for k, v in e.items() if k != "t_ms"}, ensure_ascii=False) for e in received)
+    parts.append(f"<details><summary>events received ({len(received)})</summary><pre>{_esc(text)}</pre></details>")
     log = record.get("wire_log") or []
     if log:
         text = "\n".join(json.dumps(r, ensure_ascii=False) for r in log)
         parts.append(f"<details><summary>wire log ({len(log)} records)</summary><pre>{_esc(text)}</pre></details>")
-    parts.append('<p><a href="#top">back to the matrix</a></p></section>')
+    parts.append('<p><a href="#top">back to the top</a></p></section>')
     return "\n".join(p for p in parts if p)
+
+
+def _summary(impls: Sequence[str], versions: Mapping[str, str], cells: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
+    """Totals and the per-layer outcome counts of every implementation: what is read first."""
+    head = "<tr><th>implementation</th><th>judged as</th>" + "".join(f"<th>{o}</th>" for o in _OUTCOMES) + "<th>cases</th></tr>"
+    rows = []
+    for impl in impls:
+        records = [by_impl[impl] for by_impl in cells.values() if impl in by_impl]
+        lines = [("overall", Counter(r["outcome"] for r in records))]
+        lines += [(f"layer {layer}", Counter(o for r in records if (o := (r.get("layers") or {}).get(layer)))) for layer in _LAYERS]
+        for i, (label, counts) in enumerate(lines):
+            name = f"<td rowspan={len(lines)}><b>{_esc(impl)}</b> <small>{_esc(versions.get(impl, ''))}</small></td>" if i == 0 else ""
+            tds = "".join(f'<td class="n {o if counts[o] else ""}">{counts[o]}</td>' for o in _OUTCOMES)
+            rows.append(f"<tr>{name}<td>{label}</td>{tds}<td class=n>{sum(counts.values())}</td></tr>")
+    return f'<table class="summary">{head}' + "".join(rows) + "</table>"
+
+
+def _severity(by_impl: Mapping[str, Mapping[str, Any]]) -> int:
+    """Rows with a failing cell first, then rows with a known outcome, then the rest."""
+    outcomes = [r["outcome"] for r in by_impl.values()]
+    if any(o in _BAD and not r.get("known") for o, r in zip(outcomes, by_impl.values(), strict=True)):
+        return 0
+    return 1 if any(o in _BAD or o == "NON-STRICT" for o in outcomes) else 2
 
 
 def render_report(reports: Sequence[Mapping[str, Any]]) -> str:
     """The HTML page for these JSON reports (each from one ``wireplay run``)."""
     impls = [str(r.get("implementation", f"run {i + 1}")) for i, r in enumerate(reports)]
+    versions = {impl: str(r.get("implementation_version") or "") for impl, r in zip(impls, reports, strict=True)}
     cells: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+    titles: dict[str, str] = {}
     for impl, report in zip(impls, reports, strict=True):
         for record in report.get("cases", []):
             cells[record["id"]][impl] = record
-    by_area: dict[str, list[str]] = defaultdict(list)
-    for case_id in sorted(cells):
-        by_area[case_id.split(".", 1)[0]].append(case_id)
-    totals = {impl: Counter() for impl in impls}
-    layer_totals = {(impl, layer): Counter() for impl in impls for layer in _LAYERS}
+            titles.setdefault(record["id"], str(record.get("title") or ""))
+    areas = sorted({case_id.split(".", 1)[0] for case_id in cells})
+    order = sorted(cells, key=lambda cid: (_severity(cells[cid]), cid))
     rows = []
-    for area in sorted(by_area):
-        rows.append(f'<tr class="area"><th colspan="{len(impls) + 1}">{_esc(area)} ({len(by_area[area])} cases)</th></tr>')
-        for case_id in by_area[area]:
-            tds = [f"<td>{_esc(case_id)}</td>"]
-            for impl in impls:
-                record = cells[case_id].get(impl)
-                if record is None:
-                    tds.append('<td class="o">—</td>')
-                    continue
-                outcome = record["outcome"]
-                totals[impl][outcome] += 1
-                for layer in _LAYERS:
-                    if (judged := (record.get("layers") or {}).get(layer)):
-                        layer_totals[impl, layer][judged] += 1
-                known = " known" if record.get("known") else ""
-                title = _esc(_layers_text(record) + " — " + ((record.get("known") or {}).get("why") or record.get("detail", "")[:300]))
-                tds.append(f'<td class="o {_esc(outcome)}{known}" title="{title}"><a href="#{_anchor(impl, case_id)}">{_esc(outcome)}</a></td>')
-            rows.append("<tr>" + "".join(tds) + "</tr>")
-    total_tds = ["<td>totals</td>"] + [
-        "<td>" + ", ".join(f"{totals[impl][o]} {o}" for o in _OUTCOMES if totals[impl][o]) + "</td>" for impl in impls
-    ]
-    rows.append('<tr class="total">' + "".join(total_tds) + "</tr>")
-    for layer in _LAYERS:
-        tds = [f"<td>layer {layer}</td>"] + [
-            "<td>" + (", ".join(f"{layer_totals[impl, layer][o]} {o}" for o in _OUTCOMES if layer_totals[impl, layer][o]) or "none judged") + "</td>"
-            for impl in impls
-        ]
-        rows.append('<tr class="total">' + "".join(tds) + "</tr>")
-    head = "<tr><th>case</th>" + "".join(f"<th>{_esc(impl)}</th>" for impl in impls) + "</tr>"
-    details = [_details(impl, cells[cid][impl]) for cid in sorted(cells) for impl in impls if impl in cells[cid]]
+    for case_id in order:
+        tds = [f"<td>{_esc(case_id)}<br><small>{_esc(titles[case_id])}</small></td>"]
+        for impl in impls:
+            record = cells[case_id].get(impl)
+            if record is None:
+                tds.append(f'<td class="o" data-impl="{_esc(impl)}" data-outcome="">—</td>')
+                continue
+            outcome = record["outcome"]
+            known = " known" if record.get("known") else ""
+            tip = _esc(_layers_text(record) + " — " + ((record.get("known") or {}).get("why") or record.get("detail", "")[:300]))
+            tds.append(
+                f'<td class="o {_esc(outcome)}{known}" data-impl="{_esc(impl)}" data-outcome="{_esc(outcome)}" title="{tip}">'
+                f'<a href="#{_anchor(impl, case_id)}">{_esc(outcome)}</a><small>{float(record.get("duration") or 0):.2f} s</small></td>'
+            )
+        rows.append(f'<tr data-id="{_esc(case_id.lower())}" data-area="{_esc(case_id.split(".", 1)[0])}">' + "".join(tds) + "</tr>")
+    head = "<tr><th>case</th>" + "".join(f'<th data-impl="{_esc(impl)}">{_esc(impl)} <small>{_esc(versions[impl])}</small></th>' for impl in impls) + "</tr>"
+    options = lambda values: "".join(f"<option>{_esc(v)}</option>" for v in values)  # noqa: E731
+    filters = (
+        '<div id="filters"><label>search id <input id="q" type="search"></label>'
+        f'<label>area <select id="area"><option value="">all</option>{options(areas)}</select></label>'
+        f'<label>outcome <select id="outcome"><option value="">all</option>{options(_OUTCOMES)}</select></label>'
+        f'<label>implementation <select id="impl"><option value="">all</option>{options(impls)}</select></label></div>'
+    )
+    details = [_details(impl, cells[cid][impl]) for cid in order for impl in impls if impl in cells[cid]]
     legend = " ".join(f'<span class="{o}">&nbsp;{o}&nbsp;</span>' for o in _OUTCOMES)
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>wireplay conformance report</title>"
         f"<style>{_CSS}</style></head><body>\n<h1 id=top>wireplay conformance report</h1>\n"
-        f"<p>{len(cells)} cases &times; {len(impls)} implementation(s). {legend}; dashed: a known outcome (expectations file). "
-        "Each cell is the overall outcome; its tooltip and details give the outcome per layer (protocol, codex).</p>\n"
-        f'<table id="matrix">{head}\n' + "\n".join(rows) + "</table>\n" + "\n".join(details) + "\n</body></html>\n"
+        f"<p>{len(cells)} cases &times; {len(impls)} implementation(s). {legend}; dashed: a known outcome (expectations "
+        "file). A case's overall outcome is the most severe of the layers judged for that implementation.</p>\n"
+        + _summary(impls, versions, cells)
+        + "\n<h2>Cases, failures first</h2>\n" + filters
+        + f'\n<table id="matrix"><thead>{head}</thead><tbody>\n' + "\n".join(rows) + "</tbody></table>\n"
+        + "\n".join(details) + f"\n<script>{_SCRIPT}</script>\n</body></html>\n"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,11 +26,11 @@ def record(case_id: str, outcome: str, layers: dict | None = None, **extra) -> d
 
 
 REPORTS = [
-    {"implementation": "reference", "cases": [
+    {"implementation": "reference", "implementation_version": "0.1.0", "cases": [
         record("realtime.a.one", "PASS", layers={"codex": "PASS", "protocol": "PASS"}),
         record("responses.b.two", "PASS"),
     ]},
-    {"implementation": "other-client", "cases": [
+    {"implementation": "other-client", "implementation_version": "9.9.9", "cases": [
         record("realtime.a.one", "FAIL", layers={"codex": "FAIL", "protocol": "PASS"},
                findings=[{"layer": "codex", "message": "server.exchanges[0].expect.headers.x: expected \"1\", got absent"}],
                snapshot={"implementation": "other-client", "ok": False, "diff": '--- a\n+++ received\n-{"type": "a"}\n+{"type": "b"}\n'}),
@@ -39,20 +40,27 @@ REPORTS = [
 ]
 
 
-def test_matrix_groups_by_area_links_details_and_totals():
+def test_summary_first_then_failures_first_with_titles_versions_and_one_marked_diff():
     page = render_report(REPORTS)
-    assert page.count('<tr class="area">') == 2
-    assert '<th>reference</th><th>other-client</th>' in page
+    summary, matrix = page.index('<table class="summary">'), page.index('<table id="matrix">')
+    assert summary < matrix  # the totals and the per-layer summary are read first
+    assert "<b>other-client</b> <small>9.9.9</small>" in page and '<th data-impl="reference">reference <small>0.1.0</small></th>' in page
+    rows = re.findall(r'<tr data-id="([^"]+)"', page)
+    assert rows == ["realtime.a.one", "responses.b.two"]  # the unknown FAIL first, the known one after
+    assert "<small>the title of realtime.a.one</small>" in page and "0.10 s" in page
     assert 'href="#d-other-client-realtime-a-one"' in page and 'id="d-other-client-realtime-a-one"' in page
     assert "<li><b>[codex]</b> server.exchanges[0].expect.headers.x: expected &quot;1&quot;, got absent</li>" in page
     assert "<li><b>[protocol]</b> expect.events[0].sequence[0]: no event matching</li>" in page
-    assert '<span class="diff-del">-{&quot;type&quot;: &quot;a&quot;}</span>' in page  # the client's own snapshot changed
+    # the snapshot diff is shown once, its changed characters marked within the line
+    assert page.count("snapshot of other-client changed") == 1
+    assert '-<span class="del">{&quot;type&quot;: &quot;<b>a</b>&quot;}</span>' in page
+    assert '+<span class="add">{&quot;type&quot;: &quot;<b>b</b>&quot;}</span>' in page
     assert "12.5 ms  {&quot;type&quot;: &quot;b&quot;}" in page
     assert "known FAIL (deviation): reports errors differently" in page
-    assert "<td>totals</td><td>2 PASS</td><td>2 FAIL</td>" in page
-    assert "<td>layer protocol</td><td>2 PASS</td><td>1 PASS, 1 FAIL</td>" in page
-    assert "<td>layer codex</td><td>1 PASS</td><td>1 FAIL</td>" in page
-    assert "codex: FAIL, protocol: PASS" in page
+    other = page[page.index("<b>other-client</b>"):]
+    assert re.search(r'<td>overall</td><td class="n ">0</td><td class="n ">0</td><td class="n FAIL">2</td>', other)
+    assert re.search(r'<td>layer protocol</td><td class="n PASS">1</td><td class="n ">0</td><td class="n FAIL">1</td>', other)
+    assert '<select id="outcome">' in page and '<input id="q" type="search">' in page
 
 
 def test_written_report_never_contains_a_secret(tmp_path: Path):
@@ -67,6 +75,7 @@ def test_written_report_never_contains_a_secret(tmp_path: Path):
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTEFACTS = Path(__file__).resolve().parents[2] / "reports" / "artefacts"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (CI installs Debian's chromium)")
@@ -77,8 +86,11 @@ def test_a_headless_browser_renders_the_matrix(tmp_path: Path):
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert '<table id="matrix">' in dom
+    assert '<table id="matrix">' in dom and dom.index('class="summary"') < dom.index('id="matrix"')
     assert dom.count('class="o PASS"') == 2 and dom.count('class="o FAIL') == 2
-    shot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1000,700", out.as_uri()], capture_output=True, timeout=60, check=True)
+    # The screenshot is kept as an artefact of the run (reports/ is git-ignored, CI can upload it).
+    shot = ARTEFACTS / "report-screenshot.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    shot.unlink(missing_ok=True)
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,800", out.as_uri()], capture_output=True, timeout=60, check=True)
     assert shot.stat().st_size > 5000  # a real rendering, not a blank page
