@@ -22,6 +22,7 @@ IMPLEMENTATIONS: dict[str, str] = {
     "reference": "harness.adapters.reference",
     "codex-cli": "harness.impls.codex_cli",
     "openai-python": "harness.impls.openai_python",
+    "openai-node": "harness.impls.openai_node",
 }
 
 
