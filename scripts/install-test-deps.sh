@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the project's tests use beyond the Python test extras: the two real clients under
+# What the project's tests use beyond the Python test extras: the three real clients under
 # test (pinned) and a headless browser for the report test. Each step is idempotent.
 #
 # An install that fails fails this script (and so the README's test command and CI): a
@@ -23,6 +23,7 @@ install() {  # install NAME SCRIPT
 
 install codex-cli install-codex-cli.sh
 install openai-python install-openai-python.sh
+install openai-node install-openai-node.sh
 
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The conformance matrix: the bundled suite against the reference client and the two real
-# clients (Codex CLI 0.169.0, openai-python 3.57.0), in one command.
+# The conformance matrix: the bundled suite against the reference client and the three real
+# clients (Codex CLI 0.169.0, openai-python 3.57.0, openai-node 7.60.0), in one command.
 #
 #   scripts/matrix.sh [OUT_DIR]          # default OUT_DIR: reports/ (git-ignored)
 #
 # 1. installs the real clients if they are missing (scripts/install-codex-cli.sh,
-#    scripts/install-openai-python.sh; both idempotent; a client that cannot be installed
-#    still gets its column, every case UNSUPPORTED with the install command as the reason);
+#    scripts/install-openai-python.sh, scripts/install-openai-node.sh; all idempotent; a
+#    client that cannot be installed still gets its column, every case UNSUPPORTED with the
+#    install command as the reason);
 # 2. runs `wireplay run` once per implementation: OUT/reference.json, OUT/codex-cli.json,
-#    OUT/openai-python.json (each with its expectations file, so known gaps are xfail);
+#    OUT/openai-python.json, OUT/openai-node.json (each with its expectations file, so known
+#    gaps are xfail);
 # 3. merges them into one HTML page, OUT/matrix.html (`wireplay report`);
 # 4. prints a markdown table of outcome counts by area x implementation on stdout
 #    (the run logs go to OUT/<impl>.log).
@@ -16,7 +18,8 @@
 # Exit status: 0 when every run exited 0 (nothing FAIL, TIMEOUT or ERROR beyond the
 # expectations), else 1; the reports, page and table are written either way.
 # Environment: WIREPLAY (default .venv/bin/wireplay, else wireplay on PATH), CODEX_WORKERS
-# (default 3), OPENAI_PYTHON_WORKERS (default 2), REFERENCE_WORKERS (default 1).
+# (default 3), OPENAI_PYTHON_WORKERS (default 2), OPENAI_NODE_WORKERS (default 2),
+# REFERENCE_WORKERS (default 1).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +41,7 @@ PY="$(dirname "$WP")/python"
 cd "$ROOT" || exit 2
 bash scripts/install-codex-cli.sh >&2 || echo "matrix: codex-cli not installed; its column will be UNSUPPORTED" >&2
 bash scripts/install-openai-python.sh >&2 || echo "matrix: openai-python not installed; its column will be UNSUPPORTED" >&2
+bash scripts/install-openai-node.sh >&2 || echo "matrix: openai-node not installed; its column will be UNSUPPORTED" >&2
 
 status=0
 run() {  # run IMPL WORKERS
@@ -56,9 +60,10 @@ run() {  # run IMPL WORKERS
 run reference "${REFERENCE_WORKERS:-1}"
 run codex-cli "${CODEX_WORKERS:-3}"
 run openai-python "${OPENAI_PYTHON_WORKERS:-2}"
+run openai-node "${OPENAI_NODE_WORKERS:-2}"
 
 reports=()
-for impl in reference codex-cli openai-python; do
+for impl in reference codex-cli openai-python openai-node; do
     [ -f "$OUT/$impl.json" ] && reports+=("$OUT/$impl.json")
 done
 [ "${#reports[@]}" -gt 0 ] || exit 1

@@ -336,8 +336,11 @@ export class ResponsesDriver {
 
   // -- websocket -----------------------------------------------------------------------
 
+  /** The socket can take a request: not closed, and not closing (its readyState is the
+   * SDK's: a close frame from the server makes it CLOSING before the close record comes). */
   live() {
-    return this.socket !== null && !this.socket.closed;
+    const socket = this.socket;
+    return socket !== null && !socket.closed && socket.ws.socket.readyState <= 1;
   }
 
   /** A new ResponsesWS; resolves when it is open, rejects with the SDK's error otherwise. */
