@@ -9,6 +9,7 @@ matches nothing is reported too; the server answers it with a 404.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,31 @@ from fake_server.script import Exchange, Script
 from fake_server.transcript import Finding
 
 
-__all__ = ["RequestHead", "Router"]
+__all__ = ["RequestHead", "Router", "decode_body", "expect_findings"]
+
+
+def decode_body(headers: Mapping[str, str], body: bytes) -> Any:
+    """A request body as the transcript keeps it: JSON when it is JSON, else text, else None."""
+    if not body:
+        return None
+    text = body.decode("utf-8", "replace")
+    if "json" in headers.get("content-type", "") or text[:1] in "{[":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def expect_findings(exchange: Exchange, head: RequestHead, body: Any) -> list[Finding]:
+    """What a request breaks of its exchange's ``expect`` block (asserted, never routed on)."""
+    expected = exchange.expect
+    actual = {"headers": dict(head.headers), "query": dict(head.query), "body": body, "target": head.target}
+    found = []
+    for part in ("target", "headers", "query", "body"):
+        if part in expected and (miss := match(expected[part], actual[part], path=part)):
+            found.append(Finding(f"{exchange.path}.expect.{miss}", exchange.expect_layer))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from harness.pytest_plugin.fixtures import (
     wireplay_entry_result,
     wireplay_known,
     wireplay_loop,
+    wireplay_respx,
     wireplay_server,
     wireplay_verdict,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "wireplay_entry_result",
     "wireplay_known",
     "wireplay_loop",
+    "wireplay_respx",
     "wireplay_server",
     "wireplay_verdict",
 ]

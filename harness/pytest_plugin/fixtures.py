@@ -18,6 +18,7 @@ from harness.case.catalog import REFERENCE, Entry
 from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
 from harness.layer import ALL_LAYERS
+from harness.pytest_plugin.respx_served import RespxServedCase
 from harness.pytest_plugin.served import ServedCase
 from harness.pytest_plugin.state import STATE
 from harness.runner import CaseResult, judge, run_case
@@ -25,7 +26,7 @@ from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
 
-__all__ = ["EntryResult", "wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_loop", "wireplay_server", "wireplay_verdict"]
+__all__ = ["EntryResult", "wireplay_adapter", "wireplay_entry_result", "wireplay_known", "wireplay_loop", "wireplay_respx", "wireplay_server", "wireplay_verdict"]
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +162,22 @@ def wireplay_server(pytestconfig: pytest.Config) -> Iterator[Callable[[str], Ser
     yield serve
     for served in started:
         served.stop()
+
+
+@pytest.fixture
+def wireplay_respx(pytestconfig: pytest.Config) -> Callable[[str], RespxServedCase]:
+    """Serve a case's HTTP/SSE exchanges in process through respx, for an httpx-based client.
+
+    ``served = wireplay_respx("foundation.sse.status-429")``; ``with served.mock():`` route
+    the client's requests to ``served.base_url``; ``served.stop()`` gives the wire verdict.
+    What needs a socket (websockets, TCP faults, pauses) is listed in ``served.unavailable``.
+    """
+    state = pytestconfig.stash[STATE]
+
+    def serve(case_id_or_path: str) -> RespxServedCase:
+        return RespxServedCase(_find_case(state.entries, state.case_specs, case_id_or_path))
+
+    return serve
 
 
 @pytest.fixture

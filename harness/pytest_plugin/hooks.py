@@ -166,7 +166,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     results = _results(config)
     tr = terminalreporter
     if not results:
-        deselected = len(tr.stats.get("deselected", []))
+        deselected = sum(1 for item in tr.stats.get("deselected", []) if "wireplay_entry" in getattr(getattr(item, "callspec", None), "params", {}))
         if deselected:
             expr = config.getoption("keyword", "") or ""
             tr.write_line(f"wireplay: no case matched{f' -k {expr!r}' if expr else ''} ({deselected} deselected)")

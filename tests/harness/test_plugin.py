@@ -138,3 +138,40 @@ def test_snapshots_of_no_case_are_reported_and_removed_on_update_of_a_whole_run(
     assert orphan.exists()  # a -k run never removes what it did not run
     project.runpytest(*args, "--snapshot-update")
     assert not orphan.exists()  # a whole run's update removes it (syrupy's rule)
+
+
+RESPX_TESTS = """
+import httpx
+
+def test_an_httpx_client_in_process(wireplay_respx):
+    served = wireplay_respx("foundation.sse.status-429")
+    with served.mock():
+        r = httpx.post(served.base_url + "/responses", json={"model": "m", "input": "hi"})
+    assert r.status_code == 429 and r.headers["x-request-id"] == "req_429"
+    assert r.json()["error"]["type"] == "usage_limit_reached"
+    verdict = served.stop()
+    assert verdict.ok, verdict.findings
+    assert served.unavailable == []
+
+def test_an_sse_stream_in_process_and_a_wrong_request(wireplay_respx):
+    served = wireplay_respx("foundation.sse.retry-5xx")
+    with served.mock():
+        r = httpx.post(served.base_url + "/responses", json={})
+        r2 = httpx.get(served.base_url + "/models")
+    assert r.status_code == 500 and r2.status_code == 404
+    messages = [f.message for f in served.stop().findings]
+    assert "no scripted exchange matches GET /v1/models (answered 404)" in messages
+
+def test_what_needs_a_socket_is_unavailable(wireplay_respx):
+    served = wireplay_respx("foundation.sse.slow-server")
+    with served.mock():
+        r = httpx.post(served.base_url + "/responses", json={})
+    assert r.status_code == 200 and "response.completed" in r.text
+    assert served.unavailable and "needs a socket" in served.unavailable[0]
+"""
+
+
+def test_the_respx_fixture_serves_http_cases_in_process(pytester: pytest.Pytester):
+    pytester.makepyfile(test_respx=RESPX_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "test_respx.py")
+    result.assert_outcomes(passed=3)
