@@ -239,6 +239,27 @@ def _cmd_soak(args: argparse.Namespace) -> int:
     return 1 if result["flakes"] else 0
 
 
+_INSTALLERS = {
+    "codex-cli": ("install-codex-cli.sh", "WIREPLAY_CODEX_PREFIX", "codex-cli"),
+    "openai-python": ("install-openai-python.sh", "WIREPLAY_OPENAI_PYTHON_VENV", "openai-python/venv"),
+    "openai-node": ("install-openai-node.sh", "WIREPLAY_OPENAI_NODE_PREFIX", "openai-node"),
+}
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    """Install a real client, pinned, where its adapter looks for it (``impls_dir()``)."""
+    from harness.paths import SCRIPTS_DIR, impls_dir
+
+    script, variable, place = _INSTALLERS[args.name]
+    target = impls_dir() / place
+    env = {**os.environ, variable: str(target)}
+    _out(f"installing {args.name} into {target}")
+    code = subprocess.call(["bash", str(SCRIPTS_DIR / script)], env=env)
+    if code != 0:
+        _err(f"wireplay: installing {args.name} failed (exit code {code}); see the lines above")
+    return code
+
+
 def _cmd_driver(args: argparse.Namespace) -> int:
     from harness.driver import main as driver_main
 
@@ -295,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--cases", action="append", metavar="PATH|GLOB")
     soak.add_argument("--json", action="store_true")
     soak.set_defaults(func=_cmd_soak)
+
+    ins = sub.add_parser("install", help="install a real client under test, pinned (codex-cli, openai-python, openai-node)")
+    ins.add_argument("name", choices=sorted(_INSTALLERS))
+    ins.set_defaults(func=_cmd_install)
 
     drv = sub.add_parser("driver", help="serve the reference client over the driver protocol (JSON lines on stdin/stdout)")
     drv.set_defaults(func=_cmd_driver)

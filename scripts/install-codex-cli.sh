@@ -9,7 +9,7 @@ set -euo pipefail
 
 VERSION="0.169.0"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PREFIX="${WIREPLAY_CODEX_PREFIX:-$ROOT/.wireplay/impls/codex-cli}"
+PREFIX="${WIREPLAY_CODEX_PREFIX:-${WIREPLAY_IMPLS_DIR:-$ROOT/.wireplay/impls}/codex-cli}"
 BIN="$PREFIX/node_modules/.bin/codex"
 
 installed_version() {

@@ -23,7 +23,7 @@ WS_VERSION="8.23.1"
 UNDICI_VERSION="7.30.3"
 NODE_VERSION="22.23.5"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PREFIX="${WIREPLAY_OPENAI_NODE_PREFIX:-$ROOT/.wireplay/impls/openai-node}"
+PREFIX="${WIREPLAY_OPENAI_NODE_PREFIX:-${WIREPLAY_IMPLS_DIR:-$ROOT/.wireplay/impls}/openai-node}"
 
 packages=("openai@$VERSION" "ws@$WS_VERSION" "undici@$UNDICI_VERSION")
 if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then

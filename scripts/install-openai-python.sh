@@ -8,7 +8,7 @@ set -euo pipefail
 
 VERSION="3.57.0"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${WIREPLAY_OPENAI_PYTHON_VENV:-$ROOT/.wireplay/impls/openai-python/venv}"
+VENV="${WIREPLAY_OPENAI_PYTHON_VENV:-${WIREPLAY_IMPLS_DIR:-$ROOT/.wireplay/impls}/openai-python/venv}"
 PY="${PYTHON:-python3}"
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" - "$VERSION" <<'PYEOF' 2>/dev/null

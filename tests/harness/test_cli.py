@@ -156,3 +156,11 @@ def test_any_folder_is_a_suite_and_one_file_is_validated_alone(tmp_path: Path, c
     assert main(["validate", str(good)]) == 0  # the orphan beside it is not this file's business
     assert main(["validate", str(tmp_path / "my_suite")]) == 1
     assert "snapshot of no case (no case has id 'foundation.cli.gone')" in capsys.readouterr().err
+
+
+def test_a_real_client_that_is_not_installed_names_the_command_that_installs_it(tmp_path: Path):
+    env = {**os.environ, "WIREPLAY_IMPLS_DIR": str(tmp_path / "none"), "WIREPLAY_CODEX_BIN": ""}
+    env.pop("WIREPLAY_OPENAI_PYTHON_VENV", None)
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--impl", "openai-python"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == ["wireplay: openai-python 3.57.0 is not installed: run `wireplay install openai-python`"]

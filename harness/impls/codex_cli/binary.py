@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.implementations import ImplementationUnavailable
+from harness.paths import impls_dir
 
 
 __all__ = ["CODEX_VERSION", "INSTALL_HINT", "CodexBinary", "find_codex", "known_features"]
 
 CODEX_VERSION = "0.169.0"
-INSTALL_HINT = f"codex-cli {CODEX_VERSION} is not installed: run scripts/install-codex-cli.sh"
+INSTALL_HINT = f"codex-cli {CODEX_VERSION} is not installed: run `wireplay install codex-cli`"
 ENV_BIN = "WIREPLAY_CODEX_BIN"
-_REPO = Path(__file__).resolve().parents[3]
-_DEFAULT_BIN = _REPO / ".wireplay" / "impls" / "codex-cli" / "node_modules" / ".bin" / "codex"
+def _default_bin() -> Path:
+    prefix = os.environ.get("WIREPLAY_CODEX_PREFIX")
+    return (Path(prefix) if prefix else impls_dir() / "codex-cli") / "node_modules" / ".bin" / "codex"
 _VERSION_TIMEOUT = 20.0
 
 
@@ -72,7 +74,7 @@ def _reported_version(path: str) -> str | None:
 def find_codex(*, environ: os._Environ[str] | dict[str, str] | None = None) -> CodexBinary:
     """The pinned codex (``$WIREPLAY_CODEX_BIN`` or the install script's prefix), else unavailable."""
     env = os.environ if environ is None else environ
-    path = env.get(ENV_BIN) or str(_DEFAULT_BIN)
+    path = env.get(ENV_BIN) or str(_default_bin())
     if not os.access(path, os.X_OK):
         raise ImplementationUnavailable(INSTALL_HINT)
     version = _reported_version(path)

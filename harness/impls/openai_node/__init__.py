@@ -18,6 +18,7 @@ from pathlib import Path
 
 from harness.adapters.base import Adapter
 from harness.implementations import ImplementationUnavailable
+from harness.paths import impls_dir
 
 
 __all__ = ["EXPECTATIONS_FILES", "NODE_MAJOR", "VERSION", "adapter", "node_binary", "prefix_dir"]
@@ -27,7 +28,7 @@ NODE_MAJOR = 22  # openai 7.x package.json engines.node ">=22.0.0"
 _HERE = Path(__file__).resolve().parent
 DRIVER = _HERE / "driver.mjs"
 EXPECTATIONS_FILES = tuple(sorted((_HERE / "expectations").glob("*.yaml")))
-_UNAVAILABLE = f"openai-node {VERSION} is not installed: run scripts/install-openai-node.sh"
+_UNAVAILABLE = f"openai-node {VERSION} is not installed: run `wireplay install openai-node`"
 # The driver never sees the harness's OpenAI settings, nor Node settings that would change
 # what the SDK trusts or loads (a case gives its own environment as config.env).
 _DROPPED_ENV = ("NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_PATH", "NODE_TLS_REJECT_UNAUTHORIZED")
@@ -38,7 +39,7 @@ def prefix_dir() -> Path:
     override = os.environ.get("WIREPLAY_OPENAI_NODE_PREFIX")
     if override:
         return Path(override)
-    return _HERE.parents[2] / ".wireplay" / "impls" / "openai-node"
+    return impls_dir() / "openai-node"
 
 
 def _package_version(prefix: Path, name: str) -> str | None:
@@ -83,7 +84,7 @@ def adapter() -> Adapter:
         raise ImplementationUnavailable(_UNAVAILABLE)
     node = node_binary(prefix)
     if node is None:
-        raise ImplementationUnavailable(f"openai-node {VERSION} needs Node >= {NODE_MAJOR} (the SDK's engines): run scripts/install-openai-node.sh")
+        raise ImplementationUnavailable(f"openai-node {VERSION} needs Node >= {NODE_MAJOR} (the SDK's engines): run `wireplay install openai-node`")
     driver = DriverAdapter(command=[node, str(DRIVER)], env=_env(prefix))
     driver.expectations_files = EXPECTATIONS_FILES  # type: ignore[attr-defined]
     return driver

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.adapters.base import Adapter
 from harness.implementations import ImplementationUnavailable
+from harness.paths import impls_dir
 
 
 __all__ = ["EXPECTATIONS_FILES", "VERSION", "adapter", "sdk_python", "venv_dir"]
@@ -21,7 +22,7 @@ VERSION = "3.57.0"
 _HERE = Path(__file__).resolve().parent
 DRIVER = _HERE / "driver.py"
 EXPECTATIONS_FILES = tuple(sorted((_HERE / "expectations").glob("*.yaml")))
-_UNAVAILABLE = f"openai-python {VERSION} is not installed: run scripts/install-openai-python.sh"
+_UNAVAILABLE = f"openai-python {VERSION} is not installed: run `wireplay install openai-python`"
 # The venv's own settings; everything OPENAI_* is left out so the SDK never sees real credentials.
 _DROPPED_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
 
@@ -31,7 +32,7 @@ def venv_dir() -> Path:
     override = os.environ.get("WIREPLAY_OPENAI_PYTHON_VENV")
     if override:
         return Path(override)
-    return _HERE.parents[2] / ".wireplay" / "impls" / "openai-python" / "venv"
+    return impls_dir() / "openai-python" / "venv"
 
 
 def sdk_python() -> Path | None:
