@@ -33,7 +33,7 @@ def _installed() -> bool:
 
 needs_sdk = pytest.mark.skipif(
     not _installed(),
-    reason=f"openai-node {openai_node.VERSION} is not installed: run scripts/install-openai-node.sh",
+    reason=f"openai-node {openai_node.VERSION} is not installed: run `wireplay install openai-node`",
 )
 
 RESPONSE = '{id: resp_1, object: response, created_at: 1700000000, model: gpt-test, status: completed, output: [], parallel_tool_calls: true, tool_choice: auto, tools: []}'
@@ -85,11 +85,11 @@ def nothing_left_behind(request):
 
 def test_missing_prefix_is_unavailable_with_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setenv("WIREPLAY_OPENAI_NODE_PREFIX", str(tmp_path / "absent"))
-    with pytest.raises(ImplementationUnavailable, match=r"scripts/install-openai-node\.sh"):
+    with pytest.raises(ImplementationUnavailable, match=r"wireplay install openai-node"):
         openai_node.adapter()
     stand_in = adapter_for(impl="openai-node")
     assert stand_in.capabilities == frozenset()
-    assert "install-openai-node.sh" in stand_in.reason
+    assert "wireplay install openai-node" in stand_in.reason
 
 
 def test_the_expectations_files_are_valid():
