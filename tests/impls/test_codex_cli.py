@@ -96,11 +96,11 @@ def nothing_left_behind(request):
 
 def test_missing_binary_is_unavailable_with_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setenv("WIREPLAY_CODEX_BIN", str(tmp_path / "absent"))
-    with pytest.raises(ImplementationUnavailable, match=r"scripts/install-codex-cli\.sh"):
+    with pytest.raises(ImplementationUnavailable, match=r"wireplay install codex-cli"):
         codex_cli.adapter()
     stand_in = adapter_for(impl="codex-cli")
     assert stand_in.capabilities == frozenset()
-    assert "install-codex-cli.sh" in stand_in.reason
+    assert "wireplay install codex-cli" in stand_in.reason
 
 
 def test_another_version_is_unavailable(monkeypatch, tmp_path):

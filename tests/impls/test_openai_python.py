@@ -23,7 +23,7 @@ from harness.verdict.outcome import Outcome
 
 needs_sdk = pytest.mark.skipif(
     openai_python.sdk_python() is None,
-    reason=f"openai-python {openai_python.VERSION} is not installed: run scripts/install-openai-python.sh",
+    reason=f"openai-python {openai_python.VERSION} is not installed: run `wireplay install openai-python`",
 )
 
 RESPONSE = '{id: resp_1, object: response, created_at: 1700000000, model: gpt-test, status: completed, output: [], parallel_tool_calls: true, tool_choice: auto, tools: []}'
@@ -75,11 +75,11 @@ def nothing_left_behind(request):
 
 def test_missing_venv_is_unavailable_with_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setenv("WIREPLAY_OPENAI_PYTHON_VENV", str(tmp_path / "absent"))
-    with pytest.raises(ImplementationUnavailable, match=r"scripts/install-openai-python\.sh"):
+    with pytest.raises(ImplementationUnavailable, match=r"wireplay install openai-python"):
         openai_python.adapter()
     stand_in = adapter_for(impl="openai-python")
     assert stand_in.capabilities == frozenset()
-    assert "install-openai-python.sh" in stand_in.reason
+    assert "wireplay install openai-python" in stand_in.reason
 
 
 def test_the_expectations_file_is_valid():
