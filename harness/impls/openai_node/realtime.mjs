@@ -329,7 +329,7 @@ export class RealtimeDriver {
     const { code, reason } = c.closedBy ?? { code: 1006, reason: '' };
     if (code !== 1000 && code !== 1005) {
       const what = code === 1006 ? 'closed abnormally (1006: no close frame)' : `closed by the server (${code}${reason ? ` ${reason}` : ''})`;
-      this.emit(errorEvent('realtime.error', { message: `realtime websocket ${what}`, close_code: code, kind: 'close' }));
+      this.emit(errorEvent('realtime.error', { message: `realtime websocket ${what}`, close_code: code }));
     }
     this.emit({ type: 'conversation.closed', reason: 'transport_closed' });
   }

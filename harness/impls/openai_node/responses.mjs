@@ -436,7 +436,6 @@ function closedFields(record) {
   return {
     message: `websocket closed before the response completed (close code ${record.code}${reason})`,
     close_code: record.code,
-    kind: 'close',
   };
 }
 
