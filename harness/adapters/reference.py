@@ -34,6 +34,8 @@ REFERENCE_CAPABILITIES = frozenset(
         "responses.builtin_tool_outputs",
         "responses.request_options",
         "realtime.handoff_output",
+        "realtime.handoff_append",
+        "realtime.update_prompt",
     }
 )
 
@@ -66,6 +68,12 @@ def _client_trust(
         return None, str(exc)
 
 
+def _delegates(config: Mapping[str, Any]) -> bool:
+    """`realtime.delegate: responses`: handoffs run the agent's own Responses turn."""
+    realtime = config.get("realtime")
+    return isinstance(realtime, Mapping) and realtime.get("delegate") == "responses"
+
+
 class _ReferenceSession:
     """Routes each step by its area prefix to that area's client, created on first use."""
 
@@ -77,13 +85,23 @@ class _ReferenceSession:
         self._ssl, self._ca_error = _client_trust(endpoint, config)
 
     def _client(self, area: str) -> Any:
+        if area in ("realtime", "responses") and _delegates(self._config):
+            # The session layer (harness/client/session): one object runs both areas.
+            if "session" not in self._clients:
+                from harness.client.session import CodexSession
+
+                self._clients["session"] = CodexSession(
+                    base_url=self._endpoint.base_url, realtime_base_url=self._endpoint.realtime_base_url,
+                    config=self._config, emit=self._emit, ssl=self._ssl)  # fmt: skip
+            return self._clients["session"]
         if area not in self._clients:
             section = dict(self._config.get(area, {}))
             if area == "realtime":
                 from harness.client.realtime import RealtimeClient
 
                 base_url = self._endpoint.realtime_base_url or self._endpoint.base_url
-                self._clients[area] = RealtimeClient(base_url=base_url, config=section, emit=self._emit, ssl=self._ssl)
+                self._clients[area] = RealtimeClient(base_url=base_url, config=section, emit=self._emit, ssl=self._ssl,
+                                                     env=self._config.get("env") or {})  # fmt: skip
             elif area == "responses":
                 from harness.client.responses import ResponsesClient
 

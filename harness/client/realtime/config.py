@@ -47,6 +47,20 @@ def _opt_map(config: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     return dict(value)
 
 
+def _bool(config: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"realtime config `{key}` must be a boolean")
+    return value
+
+
+def _choice(config: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
+    value = config.get(key, default)
+    if value not in choices:
+        raise ValueError(f"realtime config `{key}` must be one of {', '.join(choices)}")
+    return str(value)
+
+
 def _positive_ms(config: Mapping[str, Any], key: str, default: int) -> int:
     value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -73,6 +87,16 @@ class RealtimeConfig:
     open_timeout_ms: int = DEFAULT_OPEN_TIMEOUT_MS
     auth: Mapping[str, Any] | None = None
     """The `auth` key (harness.client.auth, docs/auth.md); None: api_key / bearer_token alone."""
+    env_key: str | None = None
+    """The provider's `env_key`: the variable of the client's environment whose value is the
+    first-choice key (`provider.api_key()`, realtime-wire §1 key resolution 1)."""
+    provider_is_openai: bool = True
+    """Whether the provider is OpenAI's: only then may `OPENAI_API_KEY` from the client's
+    environment stand in when nothing else gives a key (realtime-wire §1 key resolution 4)."""
+    delegate: str = "steps"
+    """Who runs the delegated turn of a handoff: `steps` (the case's `realtime.handoff_output`
+    / `realtime.turn_complete` steps stand in for it) or `responses` (the session layer: a
+    Responses turn on the provider, harness/client/session)."""
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RealtimeConfig:
@@ -98,6 +122,9 @@ class RealtimeConfig:
             close_timeout_ms=_positive_ms(config, "close_timeout_ms", DEFAULT_CLOSE_TIMEOUT_MS),
             open_timeout_ms=_positive_ms(config, "open_timeout_ms", DEFAULT_OPEN_TIMEOUT_MS),
             auth=_opt_map(config, "auth"),
+            env_key=_opt_str(config, "env_key"),
+            provider_is_openai=_bool(config, "provider_is_openai", default=True),
+            delegate=_choice(config, "delegate", ("steps", "responses"), "steps"),
         )
 
     def instructions(self, prompt: str | None) -> str:

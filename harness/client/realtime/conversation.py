@@ -28,20 +28,27 @@ from harness.client.realtime.headers import (
     resolve_api_key,
 )
 from harness.client.realtime.inbound import CONNECTION_CLOSED_MESSAGE
-from harness.client.realtime.session import RealtimeSession, Step
+from harness.client.realtime.session import HandoffOutput, RealtimeSession, Step
 from harness.client.realtime.url import realtime_url
 from harness.client.transport_errors import CONNECTION_RESET, neutral_text
+from harness.errors import Unsupported
 
 
 __all__ = [
+    "BAD_REQUEST",
     "CLOSED_WITHOUT_HANDSHAKE",
     "NOT_RUNNING_MESSAGE",
+    "OPENAI_API_KEY_ENV",
     "STREAM_DISCONNECTED_PREFIX",
     "RealtimeClient",
     "read_error_message",
 ]
 
 NOT_RUNNING_MESSAGE = "conversation is not running"
+BAD_REQUEST = "bad_request"
+"""`CodexErrorInfo::BadRequest`: the class core gives `conversation is not running` (§6.3)."""
+OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
+"""The variable `read_openai_api_key_from_env` reads (realtime-wire §1 key resolution 4)."""
 STREAM_DISCONNECTED_PREFIX = "stream disconnected before completion: "
 """`CodexErr::Stream`'s text, which every mapped codex-api transport error carries."""
 CLOSED_WITHOUT_HANDSHAKE = "connection closed without a closing handshake"
@@ -51,12 +58,13 @@ REALTIME_ENDPOINT = "/realtime"  # the `endpoint` of the auth tags (docs/auth.md
 _TASK_CANCEL_TIMEOUT_S = 1.0
 
 Emit = Callable[[dict[str, Any]], None]
+HandoffHook = Callable[[dict[str, Any]], None]
 
 
 class _Conversation:
     """One connected conversation: its socket, its state machine and its reader task."""
 
-    __slots__ = ("active", "lock", "reader", "session", "session_id", "ws")
+    __slots__ = ("active", "lock", "outbox", "reader", "session", "session_id", "writer", "ws")
 
     def __init__(self, *, ws: ClientConnection, session: RealtimeSession, session_id: str):
         self.ws = ws
@@ -67,6 +75,9 @@ class _Conversation:
         self.active = True
         """False once something started ending it; whoever flips it does the ending."""
         self.reader: asyncio.Task[None] | None = None
+        self.outbox: asyncio.Queue[HandoffOutput] = asyncio.Queue()
+        """The delegated turn's replies, in order (core's assistant-output channel, §6.4)."""
+        self.writer: asyncio.Task[None] | None = None
 
 
 def _describe(exc: BaseException) -> str:
@@ -130,7 +141,14 @@ class RealtimeClient:
     """The Codex (R-C) realtime conversation client behind the wireplay client seam.
 
     Ops: `realtime.start`, `realtime.audio`, `realtime.text`, `realtime.handoff_output`,
-    `realtime.turn_complete`, `realtime.close` (schemas/steps/realtime.schema.json).
+    `realtime.turn_complete`, `realtime.handoff_append`, `realtime.update_prompt`,
+    `realtime.close` (schemas/steps/realtime.schema.json).
+
+    `env` is the client's process environment (the case's `client.env`; never os.environ).
+    `on_handoff`, when given, is called with each handoff event just before it is reported,
+    as core's fan-out routes the handoff's text before forwarding the event (§6.2 step 6);
+    the session layer (harness/client/session) starts or steers the delegated turn there and
+    answers through `handoff_out` / `handoff_complete`.
     """
 
     def __init__(
@@ -140,11 +158,15 @@ class RealtimeClient:
         config: Mapping[str, Any],
         emit: Emit,
         ssl: ssl_module.SSLContext | None = None,
+        env: Mapping[str, str] | None = None,
+        on_handoff: HandoffHook | None = None,
     ) -> None:
         self._base_url = base_url
         self._config = RealtimeConfig.from_mapping(config)
         self._emit = emit
         self._ssl = ssl
+        self._env = dict(env or {})
+        self._on_handoff = on_handoff
         self._auth: AuthManager | None = None
         if self._config.auth is not None:
             cfg = self._config
@@ -160,6 +182,8 @@ class RealtimeClient:
             "realtime.text": self._text,
             "realtime.handoff_output": self._handoff_output,
             "realtime.turn_complete": self._turn_complete,
+            "realtime.handoff_append": self._handoff_append,
+            "realtime.update_prompt": self._update_prompt,
             "realtime.close": self._close,
         }
 
@@ -201,20 +225,25 @@ class RealtimeClient:
         if previous is not None and previous.active:
             previous.active = False
             await _cancel(previous.reader)
+            await _cancel(previous.writer)
             _drop(previous.ws)
 
         cfg = self._config
-        api_key = resolve_api_key(bearer_token=cfg.bearer_token, api_key=cfg.api_key)
-        if self._auth is not None:
-            api_key = self._auth.bearer_token()
+        api_key, key_error = self._realtime_api_key()
         if api_key is None:
             # Test revision of §6.2: an error event and no closed event.
-            self._emit(ev.realtime_error(MISSING_API_KEY_MESSAGE))
+            self._emit(ev.realtime_error(key_error or MISSING_API_KEY_MESSAGE))
             return
-        session_id = args.get("session_id") or cfg.session_id or str(uuid.uuid4())
+        named_id = args.get("session_id") or cfg.session_id
+        session_id = named_id or str(uuid.uuid4())
+        pre_split = cfg.profile.pre_split
         try:
             url = realtime_url(
-                self._base_url, version=cfg.kind, model=cfg.model, query_params=cfg.query_params
+                self._base_url,
+                version=cfg.kind,
+                model=None if pre_split else cfg.model,
+                query_params=cfg.query_params,
+                pre_split=pre_split,
             )
         except ValueError as exc:
             self._emit(ev.realtime_error(str(exc)))
@@ -224,6 +253,8 @@ class RealtimeClient:
             mode=cfg.mode,
             instructions=cfg.instructions(args.get("prompt")),
             profile=cfg.profile,
+            # R-A-0 session.create carries the conversation id only when one is named (§9).
+            conversation_id=named_id,
         )
         ws = await self._open(url, api_key=api_key, session_id=session_id)
         if ws is None:
@@ -245,9 +276,36 @@ class RealtimeClient:
         # Started is reported before any server event: the reader starts only now.
         conversation.reader = self._spawn(self._read_loop(conversation))
 
+    def _realtime_api_key(self) -> tuple[str | None, str | None]:
+        """`realtime_api_key` (core R-C, realtime-wire §1): the key, or why there is none.
+
+        First match wins: the provider's `env_key` from the client's environment (named but
+        unset or blank: `Missing environment variable`), a non-empty provider bearer token,
+        the API key of the login (never a ChatGPT or host token), then `OPENAI_API_KEY` from
+        the client's environment when the provider is OpenAI's (the temporary fallback for
+        ChatGPT sessions); else `realtime conversation requires API key auth`.
+        """
+        cfg = self._config
+        if cfg.env_key is not None:
+            value = self._env.get(cfg.env_key, "")
+            if not value.strip():
+                return None, f"Missing environment variable: `{cfg.env_key}`."
+            return value, None
+        api_key = resolve_api_key(bearer_token=cfg.bearer_token, api_key=cfg.api_key)
+        if self._auth is not None:
+            api_key = self._auth.bearer_token()
+        if api_key is None and cfg.provider_is_openai:
+            api_key = self._env.get(OPENAI_API_KEY_ENV, "").strip() or None
+        return api_key, None
+
     async def _audio(self, args: Mapping[str, Any]) -> None:
         data = args["data"]
-        await self._command(lambda session: session.send_audio(data))
+        rate = int(args.get("sample_rate") or 24_000)
+        channels = int(args.get("num_channels") or 1)
+        samples = args.get("samples_per_channel")
+        await self._command(lambda session: session.send_audio(
+            data, sample_rate=rate, num_channels=channels,
+            samples_per_channel=None if samples is None else int(samples)))  # fmt: skip
 
     async def _text(self, args: Mapping[str, Any]) -> None:
         text = args["text"]
@@ -262,6 +320,66 @@ class RealtimeClient:
         del args
         await self._command(lambda session: session.turn_complete(), report_idle=False)
 
+    async def _handoff_append(self, args: Mapping[str, Any]) -> None:
+        # codex-api `send_conversation_handoff_append(handoff_id, text)`: addressed by id,
+        # whatever handoff is active (realtime-wire §3.6).
+        handoff_id, text = str(args["handoff_id"]), str(args["text"])
+        await self._command(lambda session: session.handoff_append(handoff_id, text))
+
+    async def _update_prompt(self, args: Mapping[str, Any]) -> None:
+        # [R-A-0] `send_session_update(backend_prompt, conversation_id)` (realtime-wire §9).
+        if not self._config.profile.pre_split:
+            raise Unsupported(
+                "a prompt change on an open connection is the first revision's session.update (profile r-a-0); later revisions have no such message"
+            )
+        prompt = str(args["prompt"])
+        await self._command(lambda session: session.update_prompt(prompt))
+
+    # --- the session layer's side (harness/client/session) ------------------------------
+
+    def handoff_out(self, text: str) -> None:
+        """An assistant message of the delegated turn (core `maybe_mirror_event_text_to_realtime`
+        → `handoff_out`, realtime-wire §6.5). Synchronous, as codex calls it while emitting
+        the message: the active handoff is read now, the reply goes out in order after it."""
+        conversation = self._conversation
+        if conversation is None or not conversation.active:
+            return  # `conversation is not running`: codex only logs it
+        output = conversation.session.mirror(text)
+        if output is not None:
+            self._enqueue(conversation, output)
+
+    def handoff_complete(self) -> None:
+        """The delegated turn completed (core `maybe_clear_realtime_handoff_for_event`:
+        `handoff_complete` then `clear_active_handoff`, realtime-wire §6.5)."""
+        conversation = self._conversation
+        if conversation is None or not conversation.active:
+            return
+        output = conversation.session.complete()
+        if output is not None:
+            self._enqueue(conversation, output)
+
+    def _enqueue(self, conversation: _Conversation, output: HandoffOutput) -> None:
+        conversation.outbox.put_nowait(output)
+        if conversation.writer is None:
+            conversation.writer = self._spawn(self._write_loop(conversation))
+
+    async def _write_loop(self, conversation: _Conversation) -> None:
+        """The input task's handoff-output arm (§6.4): each reply in order, never blocking
+        the reader; once the conversation ended, what is left is dropped (codex's send to a
+        closed channel fails and is only logged)."""
+        while True:
+            output = await conversation.outbox.get()
+            async with conversation.lock:
+                if not conversation.active:
+                    return
+                stop = await self._apply(conversation, conversation.session.deliver(output))
+                if stop:
+                    self._detach(conversation)
+            if stop:
+                await _cancel(conversation.reader)
+                await self._finish(conversation)
+                return
+
     async def _close(self, args: Mapping[str, Any]) -> None:
         del args
         # realtime-wire §3.8, §6.3: handle_close → shutdown() aborts the input task that owns
@@ -271,6 +389,7 @@ class RealtimeClient:
         if conversation is not None and conversation.active:
             conversation.active = False
             await _cancel(conversation.reader)
+            await _cancel(conversation.writer)
             _drop(conversation.ws)
         self._emit(ev.conversation_closed(reason=ev.REASON_REQUESTED))
 
@@ -358,6 +477,9 @@ class RealtimeClient:
             self._emit(ev.realtime_error(CONNECTION_CLOSED_MESSAGE))
             return True
         for event in step.events:
+            if self._on_handoff is not None and event.get("type") == ev.HANDOFF_REQUESTED:
+                # Core's fan-out routes the handoff's text before forwarding the event.
+                self._on_handoff(event)
             self._emit(event)
         return step.stop
 
@@ -367,12 +489,12 @@ class RealtimeClient:
         conversation = self._conversation
         if conversation is None or not conversation.active:
             if report_idle:
-                self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE))
+                self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE, code=BAD_REQUEST))
             return
         async with conversation.lock:
             if not conversation.active:
                 if report_idle:
-                    self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE))
+                    self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE, code=BAD_REQUEST))
                 return
             stop = await self._apply(conversation, command(conversation.session))
             if stop:

@@ -16,13 +16,17 @@ __all__ = [
     "ERROR",
     "HANDOFF_REQUESTED",
     "INPUT_TRANSCRIPT_DELTA",
+    "INPUT_TRANSCRIPT_DONE",
     "ITEM_ADDED",
     "ITEM_DONE",
+    "NOOP_REQUESTED",
     "OUTPUT_TRANSCRIPT_DELTA",
+    "OUTPUT_TRANSCRIPT_DONE",
     "REALTIME_ERROR",
     "REASON_REQUESTED",
     "REASON_TRANSPORT_CLOSED",
     "RESPONSE_CANCELLED",
+    "SESSION_CREATED",
     "SESSION_UPDATED",
     "SPEECH_STARTED",
     "STARTED",
@@ -37,9 +41,13 @@ Event = dict[str, Any]
 STARTED = "conversation.started"
 CLOSED = "conversation.closed"
 SESSION_UPDATED = "realtime.session_updated"
+SESSION_CREATED = "realtime.session_created"  # [R-A-0] the pre-split handshake's answer
 AUDIO_OUT = "realtime.audio_out"
 INPUT_TRANSCRIPT_DELTA = "realtime.input_transcript_delta"
 OUTPUT_TRANSCRIPT_DELTA = "realtime.output_transcript_delta"
+INPUT_TRANSCRIPT_DONE = "realtime.input_transcript_done"  # [later]
+OUTPUT_TRANSCRIPT_DONE = "realtime.output_transcript_done"  # [later]
+NOOP_REQUESTED = "realtime.noop_requested"  # [later] the remain_silent tool
 SPEECH_STARTED = "realtime.speech_started"
 ITEM_ADDED = "realtime.item_added"
 ITEM_DONE = "realtime.item_done"
@@ -83,6 +91,7 @@ def realtime_error(
     )
 
 
-def runtime_error(message: str) -> Event:
-    """A runtime error not tied to the socket, e.g. `conversation is not running` (§6.3)."""
-    return {"type": ERROR, "message": message}
+def runtime_error(message: str, *, code: str | None = None) -> Event:
+    """A runtime error not tied to the socket, e.g. `conversation is not running` (§6.3),
+    with codex's `CodexErrorInfo` class as `code` where codex gives one (`bad_request`)."""
+    return compact(ERROR, (("message", message), ("code", code)))

@@ -24,11 +24,15 @@ __all__ = [
     "HandoffRequested",
     "InboundEvent",
     "InputTranscriptDelta",
+    "InputTranscriptDone",
     "ItemAdded",
     "ItemDone",
+    "NoopRequested",
     "OutputTranscriptDelta",
+    "OutputTranscriptDone",
     "ResponseCancelled",
     "ServerError",
+    "SessionCreated",
     "SessionUpdated",
     "SpeechStarted",
     "TranscriptAccumulator",
@@ -95,6 +99,47 @@ class OutputTranscriptDelta:
 
     def to_event(self) -> ev.Event:
         return {"type": ev.OUTPUT_TRANSCRIPT_DELTA, "delta": self.delta}
+
+
+@dataclass(frozen=True, slots=True)
+class InputTranscriptDone:
+    """[later] `InputTranscriptDone`: the completed transcription of the user's turn."""
+
+    text: str
+
+    def to_event(self) -> ev.Event:
+        return {"type": ev.INPUT_TRANSCRIPT_DONE, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTranscriptDone:
+    """[later] `OutputTranscriptDone`: the assistant's completed text or audio transcript."""
+
+    text: str
+
+    def to_event(self) -> ev.Event:
+        return {"type": ev.OUTPUT_TRANSCRIPT_DONE, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class NoopRequested:
+    """[later] `NoopRequested`: the model called the silence tool (`remain_silent`)."""
+
+    call_id: str
+    item_id: str
+
+    def to_event(self) -> ev.Event:
+        return {"type": ev.NOOP_REQUESTED, "call_id": self.call_id, "item_id": self.item_id}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCreated:
+    """[R-A-0] `SessionCreated`: the pre-split server confirmed the session (realtime-wire §9)."""
+
+    session_id: str
+
+    def to_event(self) -> ev.Event:
+        return {"type": ev.SESSION_CREATED, "session_id": self.session_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +221,13 @@ class ServerError:
 
 InboundEvent = (
     SessionUpdated
+    | SessionCreated
     | AudioOut
     | InputTranscriptDelta
+    | InputTranscriptDone
     | OutputTranscriptDelta
+    | OutputTranscriptDone
+    | NoopRequested
     | SpeechStarted
     | ItemAdded
     | ItemDone
@@ -272,7 +321,27 @@ def _item_id_of(obj: dict[str, Any]) -> str | None:
     return _str(item, "id") if isinstance(item, dict) else None
 
 
-def _parse_v1(message_type: str, obj: dict[str, Any]) -> InboundEvent | None:
+def _done(
+    obj: dict[str, Any], key: str, cls: type[InputTranscriptDone] | type[OutputTranscriptDone]
+) -> InboundEvent | None:
+    """`parse_transcript_done_event` (later protocol_common.rs): the string field, else dropped."""
+    text = _str(obj, key)
+    return None if text is None else cls(text)
+
+
+def _parse_v1(
+    message_type: str, obj: dict[str, Any], profile: RealtimeProfile
+) -> InboundEvent | None:
+    if profile.transcript_done_events:
+        # [later] protocol_v1.rs (realtime-wire §4.1): the done events of the v1 aliases.
+        match message_type:
+            case (
+                "conversation.item.input_audio_transcription.completed"
+                | "conversation.input_transcript.turn_marked"
+            ):
+                return _done(obj, "transcript", InputTranscriptDone)
+            case "response.output_audio_transcript.done":
+                return _done(obj, "transcript", OutputTranscriptDone)
     match message_type:
         case "session.updated":
             return _session_updated(obj)
@@ -330,12 +399,8 @@ def _v2_audio(obj: dict[str, Any]) -> AudioOut | None:
     )
 
 
-def _tool_call_handoff(item: Any, tool_name: str) -> HandoffRequested | None:
-    """A `function_call` item naming the delegation tool becomes a handoff."""
-    if not isinstance(item, dict):
-        return None
-    if item.get("type") != "function_call" or item.get("name") != tool_name:
-        return None
+def _call_ids(item: dict[str, Any]) -> tuple[str, str] | None:
+    """(call_id, item_id) of a function_call item: call_id else id; id else call_id."""
     # `Option` semantics, as in Rust: an empty string is present, only a missing (or
     # non-string) value falls back.
     item_id = _str(item, "id")
@@ -344,20 +409,43 @@ def _tool_call_handoff(item: Any, tool_name: str) -> HandoffRequested | None:
         call_id = item_id
     if call_id is None:
         return None
+    return call_id, (call_id if item_id is None else item_id)
+
+
+def _noop_call(item: dict[str, Any], noop_tool: str | None) -> NoopRequested | None:
+    """[later] a call of the silence tool (`remain_silent`) is a no-op request."""
+    if noop_tool is None or item.get("type") != "function_call" or item.get("name") != noop_tool:
+        return None
+    ids = _call_ids(item)
+    return None if ids is None else NoopRequested(call_id=ids[0], item_id=ids[1])
+
+
+def _tool_call_handoff(item: Any, tool_name: str) -> HandoffRequested | None:
+    """A `function_call` item naming the delegation tool becomes a handoff."""
+    if not isinstance(item, dict):
+        return None
+    if item.get("type") != "function_call" or item.get("name") != tool_name:
+        return None
+    ids = _call_ids(item)
+    if ids is None:
+        return None
     return HandoffRequested(
-        handoff_id=call_id,
-        item_id=call_id if item_id is None else item_id,
+        handoff_id=ids[0],
+        item_id=ids[1],
         input_transcript=extract_input_transcript(_str(item, "arguments") or ""),
     )
 
 
-def _v2_item_done(obj: dict[str, Any], tool_name: str) -> InboundEvent | None:
+def _v2_item_done(obj: dict[str, Any], profile: RealtimeProfile) -> InboundEvent | None:
     item = obj.get("item")
     if not isinstance(item, dict):
         return None
-    handoff = _tool_call_handoff(item, tool_name)
+    handoff = _tool_call_handoff(item, profile.tool_name)
     if handoff is not None:
         return handoff
+    noop = _noop_call(item, profile.noop_tool)
+    if noop is not None:
+        return noop
     item_id = _str(item, "id")
     return None if item_id is None else ItemDone(item_id)
 
@@ -380,7 +468,19 @@ def _response_id(obj: dict[str, Any]) -> str | None:
     return _str(obj, "response_id")
 
 
-def _parse_v2(message_type: str, obj: dict[str, Any], tool_name: str) -> InboundEvent | None:
+def _parse_v2(
+    message_type: str, obj: dict[str, Any], profile: RealtimeProfile
+) -> InboundEvent | None:
+    tool_name = profile.tool_name
+    if profile.transcript_done_events:
+        # [later] protocol_v2.rs (realtime-wire §4.2): done events of their own.
+        match message_type:
+            case "conversation.item.input_audio_transcription.completed":
+                return _done(obj, "transcript", InputTranscriptDone)
+            case "response.output_text.done":
+                return _done(obj, "text", OutputTranscriptDone)
+            case "response.output_audio_transcript.done":
+                return _done(obj, "transcript", OutputTranscriptDone)
     match message_type:
         case "session.updated":
             return _session_updated(obj)
@@ -401,7 +501,7 @@ def _parse_v2(message_type: str, obj: dict[str, Any], tool_name: str) -> Inbound
         case "conversation.item.added":
             return ItemAdded(obj["item"]) if "item" in obj else None
         case "conversation.item.done":
-            return _v2_item_done(obj, tool_name)
+            return _v2_item_done(obj, profile)
         case "response.created":
             return ItemAdded(obj)
         case "response.done":
@@ -410,6 +510,45 @@ def _parse_v2(message_type: str, obj: dict[str, Any], tool_name: str) -> Inbound
             return ResponseCancelled(response_id=_response_id(obj))
         case "error":
             return _error(obj)
+    return None
+
+
+# --- pre-split (R-A-0, endpoint/realtime_websocket.rs, realtime-wire §9) -------------------
+
+
+def _parse_pre_split(message_type: str, obj: dict[str, Any]) -> InboundEvent | None:
+    """`parse_realtime_event` of the first revision: a tagged enum with lenient fields.
+
+    `session.updated` carries only an optional `backend_prompt` there (no session id), which
+    the neutral vocabulary has no event for: it is skipped.
+    """
+    match message_type:
+        case "session.created":
+            session = obj.get("session")
+            session_id = _str(session, "id") if isinstance(session, dict) else None
+            if session_id is None:
+                session_id = _str(obj, "session_id")
+            return None if session_id is None else SessionCreated(session_id)
+        case "response.output_audio.delta":
+            data = _str(obj, "delta")
+            if data is None:
+                data = _str(obj, "data")
+            sample_rate = _uint(obj.get("sample_rate"))
+            num_channels = _uint(obj.get("num_channels"))
+            return AudioOut(
+                data=data or "",
+                sample_rate=0 if sample_rate is None else sample_rate,
+                num_channels=1 if num_channels is None else num_channels,
+                samples_per_channel=_uint(obj.get("samples_per_channel")),
+            )
+        case "conversation.item.added":
+            item = obj.get("item")
+            return None if item is None else ItemAdded(item)
+        case "error":
+            message = _str(obj, "message")
+            if message is None and obj.get("error") is not None:
+                message = json.dumps(obj["error"], separators=(",", ":"), ensure_ascii=False)
+            return ServerError(message or "unknown realtime error")
     return None
 
 
@@ -426,9 +565,11 @@ def parse_event(
     message_type = obj.get("type")
     if not isinstance(message_type, str):
         return None
+    if profile.pre_split:
+        return _parse_pre_split(message_type, obj)
     if kind is SessionKind.V1:
-        return _parse_v1(message_type, obj)
-    return _parse_v2(message_type, obj, profile.tool_name)
+        return _parse_v1(message_type, obj, profile)
+    return _parse_v2(message_type, obj, profile)
 
 
 # --- active transcript (methods.rs, realtime-wire §5) ----------------------------------

@@ -20,6 +20,9 @@ __all__ = [
     "final_message_text",
     "function_call_output",
     "handoff_reply",
+    "noop_output",
+    "pre_split_audio",
+    "pre_split_session",
     "response_create",
     "session_update",
     "text_item",
@@ -179,3 +182,47 @@ def truncate(item_id: str, audio_end_ms: int) -> Frame:
 def response_create() -> Frame:
     """Ask the server for a response (realtime-wire §3, §3.5); no other fields."""
     return {"type": "response.create"}
+
+
+# --- the first revision (R-A-0, codex-api endpoint/realtime_websocket.rs, realtime-wire §9) ---
+
+
+def pre_split_session(
+    message_type: str, *, backend_prompt: str, conversation_id: str | None
+) -> Frame:
+    """`session.create` (the handshake) or `session.update` (a prompt change) of R-A-0.
+
+    Both carry `{backend_prompt, conversation_id?}`; `conversation_id` is omitted when the
+    conversation names none (`skip_serializing_if = "Option::is_none"`).
+    """
+    if message_type not in ("session.create", "session.update"):
+        raise ValueError(f"not a pre-split session message: {message_type}")
+    session: dict[str, Any] = {"backend_prompt": backend_prompt}
+    if conversation_id is not None:
+        session["conversation_id"] = conversation_id
+    return {"type": message_type, "session": session}
+
+
+def pre_split_audio(
+    data: str, *, sample_rate: int, num_channels: int, samples_per_channel: int | None
+) -> Frame:
+    """R-A-0 input audio: `response.input_audio.delta` with the frame's format fields."""
+    frame: Frame = {
+        "type": "response.input_audio.delta",
+        "delta": data,
+        "sample_rate": sample_rate,
+        "num_channels": num_channels,
+    }
+    if samples_per_channel is not None:
+        frame["samples_per_channel"] = samples_per_channel
+    return frame
+
+
+def noop_output(call_id: str) -> Frame:
+    """[later] the answer to a silence-tool call: an empty function_call_output, no prefix.
+
+    Codex core (later realtime_conversation.rs; core suite
+    `realtime_v2_noop_tool_call_returns_empty_function_output_without_response`) sends it
+    without a response.create.
+    """
+    return function_call_output(call_id, "")

@@ -80,6 +80,19 @@ class RealtimeProfile:
     """Send `openai-alpha: quicksilver=v1` on the v1 handshake (later, realtime-wire §11)."""
     default_model: str | None = None
     """`model` query parameter used when the config names none (later: gpt-realtime-1.5)."""
+    pre_split: bool = False
+    """The first revision's protocol (realtime-wire §9, seed realtime-session-create): a
+    `session.create{session:{backend_prompt, conversation_id?}}` handshake, `session.update`
+    with the same shape for a prompt change, `response.input_audio.delta` audio, a `/ws`
+    path for a base URL without one, no intent and no model in the URL."""
+    transcript_done_events: bool = False
+    """[later] `InputTranscriptDone` / `OutputTranscriptDone` (realtime-wire §4.1, §4.2): the
+    completed input transcription is a done event instead of one more delta, and the
+    output `*.done` events are reported too."""
+    noop_tool: str | None = None
+    """[later] the function tool whose call asks the assistant to stay silent (`remain_silent`):
+    reported as a no-op request and answered with an empty function_call_output, no
+    response.create (codex-api protocol_v2.rs later, core realtime_conversation.rs later)."""
 
     def overridden(self, overrides: Mapping[str, Any]) -> RealtimeProfile:
         """Return a copy with single settings replaced; raises ValueError on unknown keys."""
@@ -105,10 +118,26 @@ def _coerce(key: str, value: Any) -> Any:
         return V2SessionShape(value)
     if key in ("final_message_prefix_versions", "handoff_transcript_versions"):
         return _versions(value)
+    if key in ("pre_split", "transcript_done_events", "v1_alpha_header") and not isinstance(
+        value, bool
+    ):
+        raise ValueError(f"realtime profile setting {key} must be a boolean")
     return value
 
 
 PRESETS: Mapping[str, RealtimeProfile] = {
+    # The first revision (R-A-0, realtime-wire §9): codex-api endpoint/realtime_websocket.rs
+    # before the v1/v2 split; only the wire shapes differ from R-A in what is modelled.
+    "r-a-0": RealtimeProfile(
+        name="r-a-0",
+        v2_voice="alloy",
+        v2_session_shape=V2SessionShape.MINIMAL,
+        tool_description="Delegate work to Codex and return the result.",
+        tool_prompt_description="Prompt text for the delegated Codex task.",
+        final_message_prefix_versions=frozenset(),
+        handoff_transcript_versions=_BOTH,
+        pre_split=True,
+    ),
     "r-a": RealtimeProfile(
         name="r-a",
         v2_voice="alloy",
@@ -119,8 +148,9 @@ PRESETS: Mapping[str, RealtimeProfile] = {
         handoff_transcript_versions=_BOTH,
     ),
     "r-c": RealtimeProfile(),
-    # Partial: only the settings above; later-only features (text modality, noop tool,
-    # steering, *.done transcript events) are not modelled.
+    # Partial: only the settings above; later-only features (text modality, steering
+    # acknowledgements, delegation wrapping, the remain_silent tool in session.update) are
+    # not modelled. The *.done transcript events and the noop tool's answer are.
     "later": RealtimeProfile(
         name="later",
         default_version=SessionKind.V2,
@@ -132,6 +162,8 @@ PRESETS: Mapping[str, RealtimeProfile] = {
         handoff_transcript_versions=_BOTH,
         v1_alpha_header=True,
         default_model="gpt-realtime-1.5",
+        transcript_done_events=True,
+        noop_tool="remain_silent",
     ),
 }
 DEFAULT_PRESET = "r-c"

@@ -23,6 +23,7 @@ from harness.client.realtime.inbound import (
     HandoffRequested,
     InboundEvent,
     ItemAdded,
+    NoopRequested,
     ResponseCancelled,
     ServerError,
     SpeechStarted,
@@ -35,6 +36,7 @@ from harness.client.realtime.profile import RealtimeProfile
 
 __all__ = [
     "ACTIVE_RESPONSE_ERROR_PREFIX",
+    "HandoffOutput",
     "OutputAudio",
     "RealtimeSession",
     "Step",
@@ -54,6 +56,20 @@ class Step:
     frames: tuple[Frame, ...] = ()
     events: tuple[Event, ...] = ()
     stop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffOutput:
+    """One reply of the delegated turn (core R-C `HandoffOutput`, realtime-wire §6.4, §6.5).
+
+    `final` False is `ImmediateAppend` (v1: one append per assistant message), True is
+    `FinalToolCall` (v2 at turn completion: the function_call_output, then response.create).
+    The handoff id is fixed when the output is made, as core's `handoff_out` reads it then.
+    """
+
+    handoff_id: str
+    text: str
+    final: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +111,11 @@ class RealtimeSession:
         mode: SessionMode,
         instructions: str,
         profile: RealtimeProfile,
+        conversation_id: str | None = None,
     ) -> None:
         self.kind = kind
+        self.conversation_id = conversation_id
+        """[R-A-0] the conversation id the pre-split session messages carry, when one is named."""
         self.mode = normalized_mode(kind, mode)
         self.instructions = instructions
         self.profile = profile
@@ -110,7 +129,12 @@ class RealtimeSession:
     # --- commands --------------------------------------------------------------------
 
     def open(self) -> Step:
-        """The single `session.update` sent right after connecting (realtime-wire §1)."""
+        """The single `session.update` sent right after connecting (realtime-wire §1); the
+        first revision's `session.create` instead (realtime-wire §9)."""
+        if self.profile.pre_split:
+            return Step(frames=(outbound.pre_split_session(
+                "session.create", backend_prompt=self.instructions,
+                conversation_id=self.conversation_id),))  # fmt: skip
         return Step(
             frames=(
                 outbound.session_update(
@@ -122,45 +146,98 @@ class RealtimeSession:
             )
         )
 
-    def send_audio(self, data: str) -> Step:
-        """Append microphone audio (realtime-wire §3.4)."""
+    def send_audio(
+        self,
+        data: str,
+        *,
+        sample_rate: int = outbound.AUDIO_SAMPLE_RATE,
+        num_channels: int = 1,
+        samples_per_channel: int | None = None,
+    ) -> Step:
+        """Append microphone audio (realtime-wire §3.4): only the data goes out, except in the
+        first revision, whose `response.input_audio.delta` carries the format (§9)."""
+        if self.profile.pre_split:
+            return Step(frames=(outbound.pre_split_audio(
+                data, sample_rate=sample_rate, num_channels=num_channels,
+                samples_per_channel=samples_per_channel),))  # fmt: skip
         return Step(frames=(outbound.audio_append(data),))
+
+    def update_prompt(self, prompt: str) -> Step:
+        """[R-A-0] a prompt change on the open connection: `session.update{session:
+        {backend_prompt, conversation_id?}}` (`send_session_update`, realtime-wire §9).
+
+        Raises:
+            ValueError: the revision has no such message (only the first one does).
+        """
+        if not self.profile.pre_split:
+            raise ValueError(
+                "only the first realtime revision (profile r-a-0) updates the prompt on an open connection"
+            )
+        self.instructions = prompt
+        return Step(frames=(outbound.pre_split_session(
+            "session.update", backend_prompt=prompt, conversation_id=self.conversation_id),))  # fmt: skip
 
     def send_text(self, text: str) -> Step:
         """Insert user text; v2 also asks for a response (realtime-wire §3.5, §6.4)."""
+        if self.profile.pre_split:
+            # R-A-0 `send_conversation_item_create`: content type `text`, nothing after it.
+            return Step(frames=(outbound.text_item(text, kind=SessionKind.V1),))
         frames = [outbound.text_item(text, kind=self.kind)]
         if self.kind is SessionKind.V2:
             frames.extend(self._request_response_create())
         return Step(frames=tuple(frames))
 
-    def handoff_output(self, text: str) -> Step:
-        """An assistant message of the delegated turn (`handoff_out`, realtime-wire §6.5).
+    def mirror(self, text: str) -> HandoffOutput | None:
+        """An assistant message of the delegated turn (core R-C `handoff_out`, §6.5).
 
-        Ignored without an active handoff. v1 appends each message at once; v2 only
-        keeps the last one for `turn_complete`.
+        Nothing without an active handoff. The text is kept as the last output; v1 answers
+        each message at once (`ImmediateAppend`), v2 waits for the turn's end.
         """
         if self.active_handoff is None:
-            return Step()
+            return None
         self.last_output_text = text
         if self.kind is SessionKind.V1:
-            # ImmediateAppend
-            return Step(frames=(self._handoff_reply(self.active_handoff, text),))
-        return Step()
+            return HandoffOutput(self.active_handoff, text)
+        return None
 
-    def turn_complete(self) -> Step:
-        """The delegated turn finished: v2 sends its final tool output, then the handoff clears."""
-        frames: list[Frame] = []
+    def complete(self) -> HandoffOutput | None:
+        """The delegated turn finished (`handoff_complete` then `clear_active_handoff`, §6.5):
+        v2 answers with the last message (`FinalToolCall`); the handoff clears either way."""
+        output = None
         if (
             self.kind is SessionKind.V2
             and self.active_handoff is not None
             and self.last_output_text is not None
         ):
-            # FinalToolCall, realtime-wire §6.4: function_call_output then response.create.
-            frames.append(self._handoff_reply(self.active_handoff, self.last_output_text))
-            frames.extend(self._request_response_create())
+            output = HandoffOutput(self.active_handoff, self.last_output_text, final=True)
         self.active_handoff = None
         self.last_output_text = None
+        return output
+
+    def deliver(self, output: HandoffOutput) -> Step:
+        """The frames of one reply (the input task's handoff-output arm, §6.4): the per-version
+        reply with its prefix; a final one on v2 also asks for a response (deferred while
+        one runs)."""
+        frames = [self._handoff_reply(output.handoff_id, output.text)]
+        if output.final and self.kind is SessionKind.V2:
+            frames.extend(self._request_response_create())
         return Step(frames=tuple(frames))
+
+    def handoff_append(self, handoff_id: str, text: str) -> Step:
+        """An id-addressed reply (codex-api `send_conversation_handoff_append`): the
+        per-version reply for that handoff id and nothing else; no handoff state is read
+        or changed."""
+        return Step(frames=(self._handoff_reply(handoff_id, text),))
+
+    def handoff_output(self, text: str) -> Step:
+        """The `realtime.handoff_output` step: `mirror`, then deliver what it made at once."""
+        output = self.mirror(text)
+        return Step() if output is None else self.deliver(output)
+
+    def turn_complete(self) -> Step:
+        """The `realtime.turn_complete` step: `complete`, then deliver what it made at once."""
+        output = self.complete()
+        return Step() if output is None else self.deliver(output)
 
     # --- inbound ---------------------------------------------------------------------
 
@@ -199,6 +276,9 @@ class RealtimeSession:
                 self.output_audio = None
                 if v2:
                     frames.extend(self._flush_pending_response_create())
+            case NoopRequested() if v2:
+                # [later] the silence tool is answered with an empty output and nothing else.
+                frames.append(outbound.noop_output(event.call_id))
             case HandoffRequested():
                 self.active_handoff = event.handoff_id
                 self.last_output_text = None

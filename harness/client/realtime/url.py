@@ -38,8 +38,13 @@ def realtime_url(
     version: SessionKind,
     model: str | None = None,
     query_params: Mapping[str, str] | None = None,
+    pre_split: bool = False,
 ) -> str:
     """Return the websocket URL the client connects to.
+
+    `pre_split` is the first revision's rule (realtime-wire §9, endpoint/realtime_websocket.rs
+    `websocket_url_from_api_url`): an empty path becomes `/ws`, any other is kept, and only
+    the provider's query params are appended (no intent, no model).
 
     The session mode is deliberately not a parameter: Codex ignores it for the URL, so
     v2 transcription sends no `intent` either (realtime-wire §1, §10.3).
@@ -51,6 +56,12 @@ def realtime_url(
     scheme = _SCHEMES.get(parts.scheme.lower())
     if scheme is None:
         raise ValueError(f"unsupported realtime api_url scheme: {parts.scheme}")
+
+    if pre_split:
+        path = "/ws" if parts.path in ("", "/") else parts.path
+        added = urlencode([(key, str(value)) for key, value in (query_params or {}).items()])
+        query = f"{parts.query}&{added}" if parts.query and added else (parts.query or added)
+        return urlunsplit((scheme, parts.netloc, path, query, parts.fragment))
 
     # realtime-wire §1 "Query": intent (v1 only), then model, then provider params.
     pairs: list[tuple[str, str]] = []

@@ -27,6 +27,7 @@ from harness.client.realtime import RealtimeClient
 WAIT_S = 5.0
 PREFIX = '"Agent Final Message":\n\n'
 RESPONSE_CREATE = {"type": "response.create"}
+NOT_RUNNING = {"type": "error", "message": "conversation is not running", "code": "bad_request"}
 EVENT_SCHEMA = Draft202012Validator(
     json.loads(
         (Path(__file__).resolve().parents[3] / "schemas/events/realtime.schema.json").read_text()
@@ -121,7 +122,7 @@ class EventLog:
     def __call__(self, event: dict[str, Any]) -> None:
         json.dumps(event)  # events must be plain JSON
         if event["type"] == "error":  # the common runtime error event
-            assert set(event) == {"type", "message"}
+            assert set(event) <= {"type", "message", "code"}
         else:
             EVENT_SCHEMA.validate(event)
         self.events.append(event)
@@ -244,9 +245,10 @@ def test_ops_before_start_report_not_running():
         await client.handle("realtime.handoff_output", {"text": "ignored"})
         await client.handle("realtime.turn_complete", {})
         await client.handle("realtime.close", {})
+        # core R-C handle_text / handle_audio: send_conversation_error(.., CodexErrorInfo::BadRequest)
         assert log.events == [
-            {"type": "error", "message": "conversation is not running"},
-            {"type": "error", "message": "conversation is not running"},
+            {"type": "error", "message": "conversation is not running", "code": "bad_request"},
+            {"type": "error", "message": "conversation is not running", "code": "bad_request"},
             {"type": "conversation.closed", "reason": "requested"},
         ]
         await client.aclose()
@@ -577,7 +579,7 @@ def test_binary_frame_ends_conversation():
             await peer.wait_ended()
             assert peer.close_code == 1006  # dropped at once, no close handshake, as Codex does
             await client.handle("realtime.text", {"text": "too late"})
-            assert await log.next() == {"type": "error", "message": "conversation is not running"}
+            assert await log.next() == NOT_RUNNING
             await client.aclose()
 
     run(scenario)
@@ -636,7 +638,7 @@ def test_requested_close_drops_the_socket_without_a_close_frame():
             assert peer.close_code == 1006  # no close frame, no close handshake: TCP dropped
             peer.assert_no_frame()  # no JSON close message either
             await client.handle("realtime.text", {"text": "x"})
-            assert await log.next() == {"type": "error", "message": "conversation is not running"}
+            assert await log.next() == NOT_RUNNING
             await client.aclose()
             log.assert_drained()
 
@@ -842,7 +844,7 @@ def test_rejected_upgrade_reports_status_and_request_id():
                 }
             ]
             await client.handle("realtime.text", {"text": "x"})
-            assert log.events[-1] == {"type": "error", "message": "conversation is not running"}
+            assert log.events[-1] == NOT_RUNNING
             await client.aclose()
 
     run(scenario)
@@ -900,5 +902,51 @@ def test_unknown_op_raises():
             assert "realtime.nope" in str(exc)
         else:
             raise AssertionError("expected ValueError")
+
+    run(scenario)
+
+
+def test_handoff_hook_runs_before_the_event_and_replies_go_out_in_order():
+    # core R-C fan-out: route the handoff's text, then forward the event; the turn's
+    # messages reach the socket through the input task, in order (realtime-wire §6.2, §6.5).
+    async def scenario():
+        log = EventLog()
+        seen: list[tuple[str, int]] = []
+        async with FakeServer() as server:
+            client = RealtimeClient(
+                base_url=server.base_url,
+                config={"api_key": "dummy", "version": "v1"},
+                emit=log,
+                on_handoff=lambda event: seen.append((event["handoff_id"], len(log.events))),
+            )
+            peer = await started(server, log, client)
+            await peer.send(
+                {
+                    "type": "conversation.handoff.requested",
+                    "handoff_id": "h1",
+                    "item_id": "i1",
+                    "input_transcript": "go",
+                }
+            )
+            event = await log.next()
+            assert event["type"] == "realtime.handoff_requested"
+            assert seen == [("h1", 1)]  # called before the event was reported
+            client.handoff_out("one")
+            client.handoff_out("two")
+            client.handoff_complete()
+            client.handoff_out("after completion")
+            assert await peer.next_frame() == {
+                "type": "conversation.handoff.append",
+                "handoff_id": "h1",
+                "output_text": PREFIX + "one",
+            }
+            assert await peer.next_frame() == {
+                "type": "conversation.handoff.append",
+                "handoff_id": "h1",
+                "output_text": PREFIX + "two",
+            }
+            await client.handle("realtime.close", {})
+            peer.assert_no_frame()
+            await client.aclose()
 
     run(scenario)
