@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import h11
 
 from fake_server.matchers import match
+from fake_server.proxy import ConnectProxy, ProxyOptions
 from fake_server.router import RequestHead, Router
 from fake_server.script import MAIN_LISTENER, Exchange, HttpReply, Script, describe_await
 from fake_server.transcript import Finding, Transcript
@@ -87,6 +88,7 @@ class FakeServer:
         ssl: ssl_module.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         allow_remote: bool = False,
+        proxy: ProxyOptions | None = None,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise LoopbackOnlyError(
@@ -107,6 +109,8 @@ class FakeServer:
         self._closed = False
         self._busy: set[int] = set()
         self._signals: dict[str, asyncio.Event] = {}
+        # A case's CONNECT proxy (server.proxy): its own port, this transcript and conn ids.
+        self.proxy = ConnectProxy(proxy, transcript=self.transcript, ids=self._ids, host=host) if proxy else None
 
     # -- lifecycle -------------------------------------------------------
     async def start(self) -> None:
@@ -120,6 +124,8 @@ class FakeServer:
             self.ports[name] = server.sockets[0].getsockname()[1]
             self.transcript.add("listen", host=self.host, port=self.ports[name], tls=self.ssl is not None, listener=name)
         self.port = self.ports[MAIN_LISTENER]
+        if self.proxy is not None:
+            await self.proxy.start()
 
     def origin_of(self, listener: str = MAIN_LISTENER) -> str:
         """``http(s)://host:port`` of a listener."""
@@ -143,6 +149,8 @@ class FakeServer:
         if self._closed:
             return
         self._closed = True
+        if self.proxy is not None:
+            await self.proxy.aclose()
         for server in self._servers.values():
             server.close()
         for writer in list(self._writers):

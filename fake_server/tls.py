@@ -6,6 +6,13 @@ variants the custom-CA cases need (OpenSSL ``TRUSTED CERTIFICATE`` labels, a CRL
 section, several certificates in one bundle, an unrelated CA, empty and malformed
 files), so a case can point ``CODEX_CA_CERTIFICATE`` or ``SSL_CERT_FILE`` at any
 of them by name.
+
+A case may also ask the server for another certificate or other TLS versions
+(``server.tls: {cert, min_version, max_version}``, :func:`server_options`): an
+expired leaf, a leaf for another host name, both signed by the run's CA, so that
+only the property under test makes the handshake fail. The TLS-intercepting
+proxy (``fake_server.proxy``) signs its per-host leaves with a CA of its own, the
+``proxy-ca`` bundle, as an enterprise gateway does.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import base64
 import datetime
 import ssl
 import tempfile
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 
-__all__ = ["BUNDLES", "TlsMaterial", "tls_material"]
+__all__ = ["BUNDLES", "SERVER_CERTS", "TLS_VERSIONS", "TlsMaterial", "server_options", "tls_material"]
 
 BUNDLES = (
     "ca",  # the CA that signed the server certificate
@@ -35,7 +43,42 @@ BUNDLES = (
     "malformed",  # a CERTIFICATE block with broken base64
     "unreadable",  # a directory: reading it fails
     "missing",  # a path that does not exist
+    "proxy-ca",  # the TLS-intercepting proxy's own CA (fake_server.proxy, kind intercept)
 )
+SERVER_CERTS = (
+    "default",  # the run's leaf for 127.0.0.1, ::1 and localhost
+    "expired",  # the same names, signed by the run's CA, valid until yesterday
+    "wrong-host",  # signed by the run's CA for wrong-host.invalid only: no name the client dials
+)
+TLS_VERSIONS = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def server_options(raw: object) -> dict[str, str]:
+    """``server.tls`` of a case as keyword arguments of :meth:`TlsMaterial.server_context`.
+
+    ``true`` is the default certificate and OpenSSL's default versions; an object may
+    name ``cert`` (one of :data:`SERVER_CERTS`), ``min_version`` and ``max_version``
+    (``"1.0"`` to ``"1.3"``).
+    """
+    if raw is True or raw is None or raw is False:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"server.tls must be true or an object; got {raw!r}")
+    unknown = sorted(set(raw) - {"cert", "min_version", "max_version"})
+    if unknown:
+        raise ValueError(f"server.tls: unknown keys {', '.join(unknown)}")
+    options = {k: str(v) for k, v in raw.items()}
+    if options.get("cert", "default") not in SERVER_CERTS:
+        raise ValueError(f"server.tls.cert must be one of {', '.join(SERVER_CERTS)}")
+    for key in ("min_version", "max_version"):
+        if key in options and options[key] not in TLS_VERSIONS:
+            raise ValueError(f"server.tls.{key} must be one of {', '.join(TLS_VERSIONS)}")
+    return options
 
 
 def _pem(label: str, der: bytes) -> str:
@@ -65,16 +108,53 @@ class TlsMaterial:
     ca: trustme.CA
     server_cert: trustme.LeafCert
     folder: Path
+    proxy_ca: trustme.CA
+    other_certs: dict[str, trustme.LeafCert]
 
-    def server_context(self) -> ssl.SSLContext:
+    def server_context(
+        self, *, cert: str = "default", min_version: str | None = None, max_version: str | None = None
+    ) -> ssl.SSLContext:
+        """The server side: the run's leaf (or another of :data:`SERVER_CERTS`), and versions.
+
+        Versions below TLS 1.2 need OpenSSL's security level 0 to be offered at all; a
+        server that offers only them is what a client must refuse.
+        """
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.server_cert.configure_cert(ctx)
+        (self.server_cert if cert == "default" else self.other_certs[cert]).configure_cert(ctx)
+        low = min_version in ("1.0", "1.1") or max_version in ("1.0", "1.1")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1 / TLSv1_1 are deprecated names
+            if low:
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            if min_version is not None:
+                ctx.minimum_version = TLS_VERSIONS[min_version]
+            elif low:
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+            if max_version is not None:
+                ctx.maximum_version = TLS_VERSIONS[max_version]
+        return ctx
+
+    def upstream_context(self) -> ssl.SSLContext:
+        """A client context trusting the run's CA only (the intercepting proxy's upstream side)."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname; no system roots
+        ctx.load_verify_locations(cadata=self.ca.cert_pem.bytes().decode())
+        return ctx
+
+    def intercept_context(self, host: str) -> ssl.SSLContext:
+        """The intercepting proxy's server side for ``host``: a leaf signed by the proxy CA."""
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        _proxy_leaf(self.proxy_ca, host).configure_cert(ctx)
         return ctx
 
     def bundle(self, name: str) -> Path:
         if name not in BUNDLES:
             raise KeyError(f"unknown CA bundle '{name}'; expected one of: {', '.join(BUNDLES)}")
         return self.folder / (name if name in ("unreadable", "missing") else f"{name}.pem")
+
+
+@cache
+def _proxy_leaf(proxy_ca: trustme.CA, host: str) -> trustme.LeafCert:
+    return proxy_ca.issue_cert(host)
 
 
 @cache
@@ -95,4 +175,12 @@ def tls_material() -> TlsMaterial:
     (folder / "empty.pem").write_text("")
     (folder / "malformed.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIBroken\n-----END CERTIFICATE-----\n")
     (folder / "unreadable").mkdir()
-    return TlsMaterial(ca=ca, server_cert=leaf, folder=folder)
+    proxy_ca = trustme.CA(organization_name="wireplay intercepting proxy")
+    (folder / "proxy-ca.pem").write_text(proxy_ca.cert_pem.bytes().decode())
+    now = datetime.datetime.now(datetime.UTC)
+    expired = ca.issue_cert(
+        "127.0.0.1", "::1", "localhost",
+        not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1),
+    )  # fmt: skip
+    others = {"expired": expired, "wrong-host": ca.issue_cert("wrong-host.invalid")}
+    return TlsMaterial(ca=ca, server_cert=leaf, folder=folder, proxy_ca=proxy_ca, other_certs=others)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fake_server.matchers import match, render
+from fake_server.proxy import proxy_options
 from fake_server.redact import redact_json, redact_text
 from fake_server.script import MAIN_LISTENER
 from fake_server.server import FakeServer
@@ -312,18 +313,22 @@ async def run_case_async(
         return run
     started = time.monotonic()
     bundle: Callable[[str], Any] | None = None
+    material = None
     if case.tls and ssl_context is None:
-        from fake_server.tls import tls_material
+        from fake_server.tls import server_options, tls_material
 
         material = tls_material()
-        ssl_context, ca_file, bundle = material.server_context(), str(material.bundle("ca")), material.bundle
-    server = FakeServer(case.script, ssl=ssl_context)
+        server_ssl = material.server_context(**server_options(case.server.get("tls")))  # cert, versions (docs/tls.md)
+        ssl_context, ca_file, bundle = server_ssl, str(material.bundle("ca")), material.bundle
+    server = FakeServer(case.script, ssl=ssl_context, proxy=proxy_options(case.server.get("proxy"), material))
     events = _Events(run, server.transcript.now)
     session: Session | None = None
     bound = timeout if timeout is not None else case.timeout
     try:
         await server.start()
         origins = {name: server.origin_of(name) for name in server.ports}
+        if server.proxy is not None:
+            origins["proxy"] = server.proxy.origin  # ${proxy:origin}: the client's HTTPS_PROXY
         given = _resolve_placeholders(dict(case.endpoint), origins=origins, bundle=bundle)
         endpoint = Endpoint(
             origin=server.origin,

@@ -36,6 +36,8 @@ REFERENCE_CAPABILITIES = frozenset(
         "realtime.handoff_output",
         "realtime.handoff_append",
         "realtime.update_prompt",
+        "auth.manager",  # auth.* steps: the auth manager's own operations (docs/auth.md)
+        "tls.probe",  # tls.probe: one plain HTTPS request / websocket handshake (docs/tls.md)
     }
 )
 
@@ -50,22 +52,28 @@ def _client_trust(
     driver gives it, as ``CODEX_CA_CERTIFICATE``. ``os.environ`` is never read. A
     bundle that cannot be loaded is returned as its reference message, not raised.
     """
-    from harness.client.custom_ca import CODEX_CA_CERT_ENV, CustomCaError, build_client_ssl_context
+    from harness.client.custom_ca import CustomCaError, build_client_ssl_context
 
-    tls = config.get("tls") or {}
-    env = tls.get("env") if isinstance(tls, Mapping) else None
+    env = _ca_env(endpoint, config)
     if env is None:
-        if not endpoint.ca_file:
-            return None, None
-        env = {CODEX_CA_CERT_ENV: endpoint.ca_file}
-    if not isinstance(env, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
-    ):
-        raise ValueError(f"client.config.tls.env must map variable names to strings; got {env!r}")
+        return None, None
     try:
         return build_client_ssl_context(env), None
     except CustomCaError as exc:
         return None, str(exc)
+
+
+def _ca_env(endpoint: Endpoint, config: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """The client's CA environment: ``tls.env`` whole, else the run's CA as CODEX_CA_CERTIFICATE; None without TLS."""
+    from harness.client.custom_ca import CODEX_CA_CERT_ENV
+
+    tls = config.get("tls") or {}
+    env = tls.get("env") if isinstance(tls, Mapping) else None
+    if env is None:
+        return {CODEX_CA_CERT_ENV: endpoint.ca_file} if endpoint.ca_file else None
+    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ValueError(f"client.config.tls.env must map variable names to strings; got {env!r}")
+    return env
 
 
 def _delegates(config: Mapping[str, Any]) -> bool:
@@ -96,7 +104,19 @@ class _ReferenceSession:
             return self._clients["session"]
         if area not in self._clients:
             section = dict(self._config.get(area, {}))
-            if area == "realtime":
+            if isinstance(section.get("auth"), Mapping) and "env" in self._config:
+                section["auth"] = {**section["auth"], "env": self._config["env"]}  # client.env: a provider env_key, a proxy
+            if area == "auth":
+                from harness.client.auth.steps import AuthSteps
+
+                # The session's one auth manager: the Responses client's (codex has one per process).
+                self._clients[area] = AuthSteps(lambda: self._client("responses")._auth, self._emit)
+            elif area == "tls":
+                from harness.client.ca_probe import TlsSteps
+
+                self._clients[area] = TlsSteps(origin=self._endpoint.origin, ca_env=_ca_env(self._endpoint, self._config),
+                                               env=self._config.get("env"), emit=self._emit)  # fmt: skip
+            elif area == "realtime":
                 from harness.client.realtime import RealtimeClient
 
                 base_url = self._endpoint.realtime_base_url or self._endpoint.base_url
@@ -119,7 +139,8 @@ class _ReferenceSession:
 
     async def aclose(self) -> None:
         for client in self._clients.values():
-            await client.aclose()
+            if hasattr(client, "aclose"):  # auth / tls steps hold no connection
+                await client.aclose()
 
 
 class ReferenceAdapter:

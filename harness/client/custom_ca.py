@@ -50,6 +50,7 @@ __all__ = [
     "build_client_ssl_context",
     "load_ca_certificates",
     "pem_sections",
+    "proxy_for_url",
     "select_ca_bundle",
     "system_root_context",
 ]
@@ -421,3 +422,44 @@ def _certificate_problem(der: bytes, exc: ssl.SSLError) -> str:
     except ValueError as parse_error:
         return str(parse_error)
     return str(exc.reason or exc)
+
+
+_PROXY_VARS = {
+    "https": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
+    "wss": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
+    "http": ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"),
+    "ws": ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"),
+}
+
+
+def proxy_for_url(url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy a client honouring the proxy variables uses for ``url``; None: direct.
+
+    reqwest's system-proxy rules, which codex's HTTPS clients keep (``custom_ca.rs``
+    builds on ``reqwest::Client::builder()`` without ``no_proxy()``; only its
+    subprocess tests disable it): ``HTTPS_PROXY`` (then ``https_proxy``, ``ALL_PROXY``)
+    for https URLs, ``HTTP_PROXY`` for http ones; ``NO_PROXY`` (or ``no_proxy``) lists
+    hosts, domain suffixes or ``*`` that go direct. Empty values count as unset. Like
+    the CA variables, they come from ``env`` (the client's environment), never from
+    ``os.environ``.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    names = _PROXY_VARS.get(parts.scheme.lower())
+    if not names:
+        return None
+    proxy = next((env[n] for n in names if env.get(n)), None)
+    if not proxy:
+        return None
+    host = (parts.hostname or "").lower()
+    no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return None
+        entry = entry.lstrip(".")
+        if host == entry or host.endswith("." + entry):
+            return None
+    return proxy if "://" in proxy else f"http://{proxy}"

@@ -167,7 +167,7 @@ def test_reference_messages_for_the_bad_bundles(material, var):
         assert str(err) == message
         assert err.source_env == var and err.path == bundle(material, name)
         assert err.kind == ("read" if name in ("unreadable", "missing") else "invalid")
-    assert set(expected) | {"ca", "ca-trusted", "ca-with-crl", "bundle-multi", "other-ca"} == set(
+    assert set(expected) | {"ca", "ca-trusted", "ca-with-crl", "bundle-multi", "other-ca", "proxy-ca"} == set(
         BUNDLES
     )
 

@@ -23,6 +23,18 @@ cannot be recovered (responses-wire §5.1/§5.2): `auth_json` (a CodexAuth API k
 `provider_env` (a provider `env_key`: no CodexAuth, so `auth_mode` empty; same
 recovery tags), `provider_byok` ([later] BYOK path: `none`/`recovery_not_run`,
 outcome `skipped`), `no_auth_manager` (`none`/`none`, `auth_manager_missing`).
+
+The client's environment (docs/auth.md, "The client's environment"):
+
+```yaml
+auth:
+  key_source: provider_env
+  env_key: WIREPLAY_KEY              # the key is read from this variable of client.env
+  # chatgpt
+  last_refresh_age_days: 9           # auth.json's last_refresh, that long ago (stale after 8 days)
+  account_mismatch: fail             # fail (default) | refresh_cached (before openai/codex#11802)
+  env: {...}                         # the client's environment: the reference session sets it
+```
 """
 
 from __future__ import annotations
@@ -35,14 +47,16 @@ from harness.client.auth.refresh import CLIENT_ID
 from harness.client.auth.tokens import TokenData, tokens_from_mapping
 
 
-__all__ = ["KEY_SOURCES", "MODES", "AuthConfig", "ExternalRefresh"]
+__all__ = ["ACCOUNT_MISMATCH", "KEY_SOURCES", "MODES", "AuthConfig", "ExternalRefresh"]
 
 MODES = ("api_key", "chatgpt", "external")
 KEY_SOURCES = ("auth_json", "provider_env", "provider_byok", "no_auth_manager")
+ACCOUNT_MISMATCH = ("fail", "refresh_cached")
+_COMMON = {"mode", "tags", "env"}
 _KEYS = {
-    "api_key": {"mode", "tags", "api_key", "key_source"},
-    "chatgpt": {"mode", "tags", "tokens", "tokens_on_reload", "refresh_url", "client_id"},
-    "external": {"mode", "tags", "tokens", "refresh"},
+    "api_key": _COMMON | {"api_key", "key_source", "env_key"},
+    "chatgpt": _COMMON | {"tokens", "tokens_on_reload", "refresh_url", "client_id", "last_refresh_age_days", "account_mismatch"},
+    "external": _COMMON | {"tokens", "refresh"},
 }
 
 
@@ -67,6 +81,10 @@ class AuthConfig:
     refresh_url: str | None = None
     client_id: str = CLIENT_ID
     refresh: ExternalRefresh | None = None
+    env_key: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    last_refresh_age_days: float = 0.0
+    account_mismatch: str = "fail"
 
     @classmethod
     def api_key_only(cls, api_key: str | None) -> AuthConfig:
@@ -86,6 +104,7 @@ class AuthConfig:
             return cls.api_key_only(api_key)
         if not isinstance(raw, Mapping):
             raise ValueError("auth config must be an object")
+        common = _common(raw)
         mode = raw.get("mode", "api_key")
         if mode not in MODES:
             raise ValueError(f"auth config mode must be one of {', '.join(MODES)}")
@@ -96,11 +115,17 @@ class AuthConfig:
         if not isinstance(tags, bool):
             raise ValueError("auth config tags must be a boolean")
         if mode == "api_key":
-            return cls._api_key(raw, tags=tags, fallback=api_key)
+            return cls._api_key(raw, tags=tags, fallback=api_key, common=common)
         tokens = _tokens(raw, "tokens", required=True)
         # The area's own key is kept beside ChatGPT / external tokens: the realtime
         # upgrade authenticates with an API key only (AuthManager.bearer_token).
         if mode == "chatgpt":
+            age = raw.get("last_refresh_age_days", 0)
+            if isinstance(age, bool) or not isinstance(age, int | float) or age < 0:
+                raise ValueError("auth config last_refresh_age_days must be a number >= 0")
+            mismatch = raw.get("account_mismatch", "fail")
+            if mismatch not in ACCOUNT_MISMATCH:
+                raise ValueError(f"auth config account_mismatch must be one of {', '.join(ACCOUNT_MISMATCH)}")
             return cls(
                 mode=mode,
                 tags=tags,
@@ -109,17 +134,34 @@ class AuthConfig:
                 tokens_on_reload=_tokens(raw, "tokens_on_reload", required=False),
                 refresh_url=_opt_str(raw, "refresh_url"),
                 client_id=_opt_str(raw, "client_id") or CLIENT_ID,
+                last_refresh_age_days=float(age),
+                account_mismatch=mismatch,
+                **common,
             )
         return cls(mode=mode, tags=tags, api_key=api_key or None, tokens=tokens,
-                   refresh=_external_refresh(raw))  # fmt: skip
+                   refresh=_external_refresh(raw), **common)  # fmt: skip
 
     @classmethod
-    def _api_key(cls, raw: Mapping[str, Any], *, tags: bool, fallback: str | None) -> AuthConfig:
+    def _api_key(cls, raw: Mapping[str, Any], *, tags: bool, fallback: str | None, common: dict[str, Any]) -> AuthConfig:
         key = _opt_str(raw, "api_key")
-        source = raw.get("key_source", "auth_json")
+        env_key = _opt_str(raw, "env_key") or None
+        source = raw.get("key_source", "provider_env" if env_key else "auth_json")
         if source not in KEY_SOURCES:
             raise ValueError(f"auth config key_source must be one of {', '.join(KEY_SOURCES)}")
-        return cls(mode="api_key", tags=tags, api_key=key or fallback or None, key_source=source)
+        if env_key and source != "provider_env":
+            raise ValueError("auth config env_key is a provider's env_key: key_source must be provider_env")
+        if env_key and key:
+            raise ValueError("auth config: give api_key or env_key, not both")
+        return cls(mode="api_key", tags=tags, api_key=None if env_key else (key or fallback or None),
+                   key_source=source, env_key=env_key, **common)  # fmt: skip
+
+
+def _common(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`env` (the client's environment, which the reference session fills from client.env)."""
+    env = raw.get("env") or {}
+    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ValueError("auth config env must map variable names to strings")
+    return {"env": dict(env)}
 
 
 def _opt_str(raw: Mapping[str, Any], key: str) -> str | None:

@@ -27,8 +27,10 @@ from typing import Any
 import httpx
 
 from harness.client.auth.config import AuthConfig
+from harness.client.auth.env import EnvVarError, provider_api_key
 from harness.client.auth.evidence import DebugContext, Headerish, debug_context
 from harness.client.auth.recovery import (
+    ACCOUNT_MISMATCH_MESSAGE,
     AuthFacts,
     RecoveryStep,
     ReloadOutcome,
@@ -44,10 +46,19 @@ from harness.client.auth.refresh import (
     transient,
 )
 from harness.client.auth.tags import PendingRetry, RequestAuthContext, recovery_event, request_event
-from harness.client.auth.tokens import TokenData, auth_json_text, parse_auth_json
+from harness.client.auth.tokens import AuthFile, TokenData, auth_file_text, parse_auth_file
 
 
-__all__ = ["ACCOUNT_ID_HEADER", "REALTIME_ENDPOINT", "AuthManager", "RecoveryDecision", "RequestAttempts"]
+__all__ = [
+    "ACCOUNT_ID_HEADER",
+    "NO_MORE_STEPS",
+    "REALTIME_ENDPOINT",
+    "TOKEN_REFRESH_INTERVAL_DAYS",
+    "AuthManager",
+    "RecoveryDecision",
+    "RefreshResult",
+    "RequestAttempts",
+]
 
 Emit = Callable[[dict[str, Any]], None]
 ACCOUNT_ID_HEADER = "ChatGPT-Account-ID"
@@ -59,6 +70,18 @@ EXTERNAL_NO_METADATA = "external auth refresh did not return ChatGPT metadata"
 REFRESH_CONNECT_FAILED = "connection failed"
 REFRESH_TIMED_OUT = "request timed out"
 REFRESH_TIMEOUT_S = 10.0
+TOKEN_REFRESH_INTERVAL_DAYS = 8
+"""codex `TOKEN_REFRESH_INTERVAL`: managed tokens last refreshed longer ago are stale (seeds' revision)."""
+NO_MORE_STEPS = "No more recovery steps available."
+"""codex `UnauthorizedRecovery::next()` when `has_next()` is false (permanent, reason other)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    """A refresh that did not fail: whether a token request was sent, whether the auth changed."""
+
+    requested: bool
+    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +111,19 @@ class AuthManager:
         self._ssl = ssl
         self.endpoint = endpoint
         self._cached: TokenData | None = config.tokens
+        self._cached_key: str | None = None  # auth.json now holds an API key (codex: ApiKey auth)
+        self._last_refresh: dt.datetime | None = None
         self._file: Path | None = None
         self._reload_written = False
         self._permanent: tuple[TokenData, StepFailure] | None = None
+        self.token_requests = 0  # POSTs to the token endpoint so far
         if config.mode == "chatgpt" and config.tokens is not None:
             folder = Path(tempfile.mkdtemp(prefix="wireplay-auth-"))
             weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
             self._file = folder / "auth.json"
-            self._write(config.tokens)
-            self._cached = self._read()
+            stamp = _now() - dt.timedelta(days=config.last_refresh_age_days)
+            self._store(AuthFile(tokens=config.tokens, last_refresh=stamp))
+            self._set_file_auth(self._load())
 
     # -- what a request carries -------------------------------------------------------
 
@@ -129,14 +156,42 @@ class AuthManager:
     def bearer_token(self) -> str | None:
         """The current API key or access token; None: no `Authorization` header at all.
 
-        On the realtime upgrade only an API key (see `realtime`)."""
-        if self._cfg.mode == "api_key" or self.realtime:
+        On the realtime upgrade only an API key (see `realtime`): the configured key or
+        the auth.json API key; the realtime client adds codex's environment sources
+        (`harness.client.auth.env.realtime_api_key`). A provider `env_key` that is
+        missing gives None here; see `key_error` for codex's error text."""
+        if self.realtime:
+            return self._cfg.api_key or self._cached_key or None
+        if self._cfg.mode == "api_key":
+            if self._cfg.env_key:
+                try:
+                    return provider_api_key(self._cfg.env, self._cfg.env_key)
+                except EnvVarError:
+                    return None
             return self._cfg.api_key or None
+        if self._cached_key is not None:
+            return self._cached_key
         return self._cached.access_token if self._cached is not None else None
+
+    def key_error(self) -> str | None:
+        """codex `Missing environment variable: `NAME`.` when the provider's `env_key` names a
+        variable the client's environment lacks (or holds only whitespace): the request
+        must not be sent and the turn fails with this text (codex-cli.md §1.1)."""
+        try:
+            provider_api_key(self._cfg.env, self._cfg.env_key)
+        except EnvVarError as exc:
+            return str(exc)
+        return None
 
     def account_id(self) -> str | None:
         """The `ChatGPT-Account-ID` value (ChatGPT auth only; never on the realtime upgrade)."""
-        if self._cfg.mode == "api_key" or self._cached is None or self.realtime:
+        if self._cfg.mode == "api_key" or self._cached is None or self.realtime or self._cached_key is not None:
+            return None
+        return self._cached.account_id
+
+    def account_id_of_cached(self) -> str | None:
+        """The cached ChatGPT auth's account id, whichever endpoint this manager signs for."""
+        if self._cfg.mode == "api_key" or self._cached is None or self._cached_key is not None:
             return None
         return self._cached.account_id
 
@@ -172,7 +227,14 @@ class AuthManager:
             if self._cfg.key_source == "auth_json" and self._cfg.api_key:
                 return "ApiKey"
             return None
+        if self._cached_key is not None:
+            return "ApiKey"
         return "Chatgpt" if self._cached is not None else None
+
+    @property
+    def auth_mode(self) -> str:
+        """The cached auth's kind as the tags name it: `ApiKey`, `Chatgpt` or `""` (none)."""
+        return self._auth_mode_tag() or ""
 
     # -- tags -------------------------------------------------------------------------
 
@@ -209,7 +271,7 @@ class AuthManager:
     # -- recovery ---------------------------------------------------------------------
 
     def facts(self) -> AuthFacts:
-        chatgpt = self._cfg.mode in ("chatgpt", "external") and self._cached is not None
+        chatgpt = self._cfg.mode in ("chatgpt", "external") and self._cached is not None and self._cached_key is None
         external = self._cfg.mode == "external" and self._cfg.refresh is not None
         return AuthFacts(chatgpt_auth=chatgpt, has_external_auth=external)
 
@@ -228,7 +290,16 @@ class AuthManager:
     async def run_step(self, recovery: UnauthorizedRecovery) -> StepOutcome:
         """`UnauthorizedRecovery::next()`: run the current step's I/O."""
         if recovery.step is RecoveryStep.RELOAD:
-            return recovery.after_reload(self._reload(recovery.expected_account_id))
+            reloaded = self._reload(recovery.expected_account_id)
+            if reloaded is ReloadOutcome.SKIPPED and self._cfg.account_mismatch == "refresh_cached":
+                # Before openai/codex#11802 (Feb 2026): a reload skipped for another account
+                # refreshed with the cached refresh token and ended recovery (`done`).
+                failure = await self._refresh_from_authority()
+                if failure is not None:
+                    return failure
+                recovery.step = RecoveryStep.DONE
+                return StepSuccess(state_changed=True)
+            return recovery.after_reload(reloaded)
         if recovery.step is RecoveryStep.REFRESH_TOKEN:
             return recovery.after_refresh(await self._refresh_from_authority())
         if recovery.step is RecoveryStep.EXTERNAL_REFRESH:
@@ -242,15 +313,82 @@ class AuthManager:
         if self._cfg.tokens_on_reload is not None and not self._reload_written:
             self._reload_written = True  # what another process left in auth.json meanwhile
             self._write(self._cfg.tokens_on_reload)
-        loaded = self._read()
+        stored = self._load()
+        loaded = stored.tokens if stored is not None and stored.api_key is None else None
         if (loaded.account_id if loaded is not None else None) != expected_account_id:
             return ReloadOutcome.SKIPPED
         changed = loaded != self._cached
-        self._set_cached(loaded)
+        self._set_file_auth(stored)
         return ReloadOutcome.CHANGED if changed else ReloadOutcome.NO_CHANGE
 
+    # -- the manager's own operations (steps `auth.*`, docs/auth.md) ------------------
+
+    def reload(self, written: AuthFile | None = None) -> bool:
+        """`AuthManager::reload()`: re-read auth.json whatever it holds; whether the auth changed.
+
+        `written` is what another process (another codex, `codex login`) put in auth.json
+        just before. Unlike the recovery's guarded reload, any account is taken, an API
+        key included. Only a manager of managed tokens owns an auth.json.
+        """
+        if self._file is None:
+            raise ValueError("auth.load: only managed ChatGPT auth (mode chatgpt) has an auth.json to re-read")
+        if written is not None:
+            self._store(written)
+        before = (self._cached, self._cached_key)
+        self._set_file_auth(self._load())
+        return (self._cached, self._cached_key) != before
+
+    def is_stale(self) -> bool:
+        """codex `refresh_if_stale` at the seeds' revision: managed tokens whose `last_refresh`
+        is more than 8 days old (`TOKEN_REFRESH_INTERVAL`). The access token's JWT `exp`
+        came later (openai/codex#15545)."""
+        if self._file is None or self._cached is None or self._cached_key is not None or self._last_refresh is None:
+            return False
+        return self._last_refresh < _now() - dt.timedelta(days=TOKEN_REFRESH_INTERVAL_DAYS)
+
+    async def auth(self) -> tuple[bool, RefreshResult | StepFailure | None]:
+        """`AuthManager::auth()`: refresh stale managed tokens first (straight from the token
+        authority, as the seeds' revision does), then hand out the cached auth.
+
+        A failed refresh is logged by codex and the cached auth is used anyway: it is
+        returned here, never raised. Returns (stale, what the refresh did or None)."""
+        if not self.is_stale():
+            return False, None
+        failure = await self._refresh_from_authority()
+        return True, failure if failure is not None else RefreshResult(requested=True, changed=True)
+
+    async def refresh_token(self, *, guarded: bool = True) -> RefreshResult | StepFailure:
+        """`AuthManager::refresh_token()` ("refresh now"): a guarded reload first.
+
+        auth.json changed for the same account → adopt it, no token request (another
+        process refreshed already); unchanged → ask the token authority; another
+        account → permanent `ACCOUNT_MISMATCH_MESSAGE`, no request (since
+        openai/codex#11802; `account_mismatch: refresh_cached` keeps the earlier revision,
+        which refreshed with the cached refresh token). `guarded=False` is
+        `refresh_token_from_authority()`. API-key auth: nothing to do.
+        """
+        if self._cfg.mode == "api_key" or self._cached_key is not None:
+            return RefreshResult(requested=False, changed=False)
+        if guarded and self._cfg.mode == "chatgpt":
+            expected = self._cached.account_id if self._cached is not None else None
+            outcome = self._reload(expected)
+            if outcome is ReloadOutcome.CHANGED:
+                return RefreshResult(requested=False, changed=True)
+            if outcome is ReloadOutcome.SKIPPED and self._cfg.account_mismatch == "fail":
+                return StepFailure(permanent=True, message=ACCOUNT_MISMATCH_MESSAGE, reason="other")
+        if self._cfg.mode == "external":
+            failure = self._refresh_external()
+            return failure if failure is not None else RefreshResult(requested=False, changed=True)
+        failure = await self._refresh_from_authority()
+        return failure if failure is not None else RefreshResult(requested=True, changed=True)
+
     async def _refresh_from_authority(self) -> StepFailure | None:
-        """`refresh_token_from_authority`: POST the token endpoint, persist, reload."""
+        """`refresh_token_from_authority`: POST the token endpoint, persist, reload.
+
+        The answer is persisted into what auth.json holds now (codex `persist_tokens`
+        loads the stored auth and replaces the returned fields), with a new
+        `last_refresh`; then the manager reloads it.
+        """
         auth = self._cached
         if auth is None:
             return None
@@ -263,19 +401,26 @@ class AuthManager:
             if answer.permanent:
                 self._permanent = (auth, answer)
             return answer
-        self._write(auth.with_refreshed(access_token=answer.access_token,
-                                        refresh_token=answer.refresh_token,
-                                        id_token=answer.id_token))  # fmt: skip
-        self._set_cached(self._read())
+        stored = self._load()
+        base = stored.tokens if stored is not None and stored.tokens is not None else auth
+        self._store(AuthFile(tokens=base.with_refreshed(access_token=answer.access_token,
+                                                        refresh_token=answer.refresh_token,
+                                                        id_token=answer.id_token),
+                             last_refresh=_now()))  # fmt: skip
+        self._set_file_auth(self._load())
         return None
 
     async def _post_refresh(self, refresh_token: str) -> RefreshedTokens | StepFailure:
+        from harness.client.custom_ca import proxy_for_url
+
         assert self._cfg.refresh_url is not None
         body = refresh_request_body(refresh_token, self._cfg.client_id)
+        self.token_requests += 1
         try:
             async with httpx.AsyncClient(
                 verify=self._ssl if self._ssl is not None else True,
-                trust_env=False,
+                trust_env=False,  # the client's environment is the case's (auth `env`), never this process's
+                proxy=proxy_for_url(self._cfg.refresh_url, self._cfg.env),
                 timeout=REFRESH_TIMEOUT_S,
             ) as client:
                 headers = [*self._client_headers, ("Content-Type", "application/json")]
@@ -304,19 +449,35 @@ class AuthManager:
             self._permanent = None  # a recorded permanent failure belongs to the old auth
         self._cached = tokens
 
+    def _set_file_auth(self, stored: AuthFile | None) -> None:
+        """Cache what auth.json holds: tokens, or an API key (which codex prefers)."""
+        key = stored.api_key if stored is not None else None
+        if key != self._cached_key:
+            self._permanent = None
+        self._cached_key = key
+        self._set_cached(stored.tokens if stored is not None and key is None else None)
+        self._last_refresh = stored.last_refresh if stored is not None else None
+
     def _write(self, tokens: TokenData) -> None:
+        """Tokens written now (a reload's `tokens_on_reload`, as another process refreshed)."""
+        self._store(AuthFile(tokens=tokens, last_refresh=_now()))
+
+    def _store(self, auth: AuthFile) -> None:
         assert self._file is not None
-        stamp = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
-        self._file.write_text(auth_json_text(tokens, last_refresh=stamp), encoding="utf-8")
+        self._file.write_text(auth_file_text(auth), encoding="utf-8")
         self._file.chmod(0o600)
 
-    def _read(self) -> TokenData | None:
+    def _load(self) -> AuthFile | None:
         if self._file is None:
             return None
         try:
-            return parse_auth_json(self._file.read_text(encoding="utf-8"))
+            return parse_auth_file(self._file.read_text(encoding="utf-8"))
         except OSError:
             return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class RequestAttempts:

@@ -7,13 +7,22 @@ Token fields never appear in a `repr`, so a traceback or a log line cannot carry
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
-__all__ = ["TokenData", "auth_json_text", "parse_auth_json", "tokens_from_mapping"]
+__all__ = [
+    "AuthFile",
+    "TokenData",
+    "auth_file_text",
+    "auth_json_text",
+    "parse_auth_file",
+    "parse_auth_json",
+    "tokens_from_mapping",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +67,64 @@ def tokens_from_mapping(raw: Mapping[str, Any], *, where: str) -> TokenData:
 
 def auth_json_text(tokens: TokenData, *, last_refresh: str) -> str:
     """The auth.json content for `tokens`."""
+    return auth_file_text(AuthFile(tokens=tokens), last_refresh=last_refresh)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFile:
+    """What auth.json holds: an API key (codex then uses it: `ApiKey` auth), or ChatGPT tokens,
+    and when they were last refreshed (codex `AuthDotJson`; `last_refresh` drives the
+    proactive refresh of stale tokens)."""
+
+    tokens: TokenData | None = None
+    api_key: str | None = field(default=None, repr=False)
+    last_refresh: dt.datetime | None = None
+
+
+def auth_file_text(auth: AuthFile, *, last_refresh: str | None = None) -> str:
+    """The auth.json content (`last_refresh` as given, else the file's own, else null)."""
+    tokens = auth.tokens
+    stamp = last_refresh
+    if stamp is None and auth.last_refresh is not None:
+        stamp = auth.last_refresh.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     body = {
-        "OPENAI_API_KEY": None,
-        "tokens": {
+        "OPENAI_API_KEY": auth.api_key,
+        "tokens": None if tokens is None else {
             "id_token": tokens.id_token,
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
             "account_id": tokens.account_id,
         },
-        "last_refresh": last_refresh,
+        "last_refresh": stamp,
     }
     return json.dumps(body, indent=2) + "\n"
+
+
+def parse_auth_file(text: str) -> AuthFile | None:
+    """auth.json as codex's `load_auth` reads it; None when it holds no auth at all.
+
+    An `OPENAI_API_KEY` wins over tokens (codex: "Prefer AuthMode.ApiKey if it's set").
+    """
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    stamp = parsed.get("last_refresh")
+    last_refresh = None
+    if isinstance(stamp, str):
+        try:
+            last_refresh = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            last_refresh = None
+    key = parsed.get("OPENAI_API_KEY")
+    if isinstance(key, str):
+        return AuthFile(api_key=key, last_refresh=last_refresh)
+    tokens = parse_auth_json(text)
+    if tokens is None:
+        return None
+    return AuthFile(tokens=tokens, last_refresh=last_refresh)
 
 
 def parse_auth_json(text: str) -> TokenData | None:

@@ -27,7 +27,7 @@ def test_ids_seeds_and_requires() -> None:
     for path in CASES:
         case = _load(path)
         assert case["id"] == "auth." + path.stem.replace("-", ".", 1), path
-        assert case["seed"] == "auth-401-observability", path
+        assert case["seed"] == "auth-401-observability", path  # the recovery machine and its tags
         assert any(r.startswith("auth.") for r in case["requires"]), path
         assert (SNAPSHOTS / f"{case['id']}.jsonl").is_file(), path
 
@@ -52,4 +52,5 @@ def test_every_auth_event_of_the_snapshots_is_in_the_auth_vocabulary() -> None:
             if event["type"].startswith("auth."):
                 seen.add(event["type"])
                 assert list(validator.iter_errors(event)) == [], (snapshot.name, line)
-    assert seen == {"auth.request", "auth.recovery"}
+    assert {"auth.request", "auth.recovery", "auth.loaded", "auth.refresh", "auth.current",
+            "auth.recovery_state", "auth.recovery_step"} <= seen

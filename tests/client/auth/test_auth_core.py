@@ -268,7 +268,9 @@ def test_recovery_tags_keep_the_401_evidence() -> None:
 def test_events_schema_shape() -> None:
     jsonschema.Draft202012Validator.check_schema(EVENTS)
     listed = [ref["$ref"].removeprefix("#/$defs/") for ref in EVENTS["oneOf"]]
-    assert listed == list(EVENTS["$defs"]) == ["auth.request", "auth.recovery"]
+    assert listed == list(EVENTS["$defs"]) == ["auth.request", "auth.recovery", "auth.loaded", "auth.refresh",
+                                               "auth.current", "auth.recovery_state", "auth.recovery_step",
+                                               "tls.probe"]  # fmt: skip
     for name, definition in EVENTS["$defs"].items():
         assert definition["properties"]["type"] == {"const": name}
         assert definition["additionalProperties"] is False and definition["description"]
