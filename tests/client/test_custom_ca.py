@@ -562,3 +562,120 @@ def test_probe_reads_its_own_process_env(material):
     # On purpose: an SSL_CERT_FILE the probe inherits is a bundle choice, hence the scrubbing above.
     code, report, _err, _srv = run_probe(probe_env(SSL_CERT_FILE=bundle(material, "ca")))
     assert code == 0 and report["ca"]["source_env"] == SSL_FILE
+
+
+# -- the proxy variables and the tls.probe step ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "proxy"),
+    [
+        ("https://127.0.0.1:1/v1", {"HTTPS_PROXY": "http://p:8080"}, "http://p:8080"),
+        ("https://127.0.0.1:1/v1", {"https_proxy": "p:8080"}, "http://p:8080"),
+        ("wss://127.0.0.1:1/v1", {"ALL_PROXY": "http://a:1"}, "http://a:1"),
+        ("https://127.0.0.1:1/v1", {"HTTP_PROXY": "http://h:1"}, None),  # HTTP_PROXY is for http URLs
+        ("http://127.0.0.1:1/v1", {"HTTP_PROXY": "http://h:1"}, "http://h:1"),
+        ("https://127.0.0.1:1/v1", {"HTTPS_PROXY": ""}, None),  # empty counts as unset
+        ("https://127.0.0.1:1/v1", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "localhost, 127.0.0.1"}, None),
+        ("https://api.example.com/v1", {"HTTPS_PROXY": "http://p:1", "no_proxy": ".example.com"}, None),
+        ("https://api.example.com/v1", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, None),
+        ("https://api.example.net/v1", {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"}, "http://p:1"),
+        ("https://127.0.0.1:1/v1", {}, None),
+    ],
+)
+def test_proxy_for_url(url, env, proxy):
+    assert custom_ca.proxy_for_url(url, env) == proxy
+
+
+def test_proxy_for_url_never_reads_the_process_environment(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://from-the-harness:1")
+    assert custom_ca.proxy_for_url("https://127.0.0.1:1/", {}) is None
+
+
+def _tls_probe(material, *, server_tls=True, ca_env=None, env=None, proxy=None, **args):
+    from fake_server.proxy import proxy_options
+    from fake_server.tls import server_options
+    from harness.client.ca_probe import TlsSteps
+
+    async def body():
+        events = []
+        script = script_from_mapping({"exchanges": [{"http": {"method": "GET", "path": "/v1/models"},
+                                                     "times": {"min": 0, "max": 2}, "respond": {"json": {"ok": 1}}}]})  # fmt: skip
+        srv = FakeServer(script, ssl=material.server_context(**server_options(server_tls)),
+                         proxy=proxy_options({"kind": proxy}, material) if proxy else None)  # fmt: skip
+        async with srv:
+            environment = {k: v.replace("${proxy}", srv.proxy.origin if srv.proxy else "") for k, v in (env or {}).items()}
+            steps = TlsSteps(origin=srv.origin, ca_env=ca_env if ca_env is not None else {CODEX: bundle(material, "ca")},
+                             env=environment, emit=events.append)  # fmt: skip
+            await steps.handle("tls.probe", {"path": "/v1/models", **args})
+            await srv.settle(timeout=1)
+            seen = [r.data["path"] for r in srv.transcript.records if r.kind == "request" and r.data["listener"] == "main"]
+        return events, seen
+
+    return asyncio.run(asyncio.wait_for(body(), 20))
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        pytest.param({}, {"ok": True, "status": 200, "proxy": False, "tls_version": "TLSv1.3"}, id="trusted"),
+        pytest.param({"server_tls": {"cert": "expired"}}, {"ok": False, "failure": "certificate", "certificate": "expired"}, id="expired"),
+        pytest.param({"server_tls": {"cert": "wrong-host"}}, {"ok": False, "failure": "certificate", "certificate": "hostname_mismatch"}, id="wrong-host"),
+        pytest.param({"ca_env": {CODEX: "other"}}, {"ok": False, "failure": "certificate", "certificate": "unknown_issuer"}, id="unknown-issuer"),
+        pytest.param({"server_tls": {"max_version": "1.2"}}, {"ok": True, "tls_version": "TLSv1.2"}, id="tls12"),
+        pytest.param({"server_tls": {"max_version": "1.2"}, "min_tls_version": "1.3"}, {"ok": False}, id="min13-vs-12"),
+        pytest.param({"host": "localhost"}, {"ok": True, "status": 200}, id="by-name"),
+        pytest.param({"websocket": True}, {"ok": False, "failure": "connection"}, id="ws-refused-upgrade-404"),
+    ],
+)  # fmt: skip
+def test_tls_probe_step(material, options, expected):
+    if options.get("ca_env") == {CODEX: "other"}:
+        options = {**options, "ca_env": {CODEX: bundle(material, "other-ca")}}
+    events, seen = _tls_probe(material, **options)
+    (event,) = events
+    assert event["type"] == "tls.probe"
+    assert {k: event.get(k) for k in expected} == expected, event
+    reached = event["ok"] or options.get("websocket")  # an upgrade answered 200 got there, and was refused
+    assert seen == (["/v1/models"] if reached else [])
+
+
+@pytest.mark.parametrize(
+    ("proxy", "ca", "env", "expected", "connects"),
+    [
+        ("connect", "ca", {"HTTPS_PROXY": "${proxy}"}, {"ok": True, "proxy": True}, 1),
+        ("intercept", "proxy-ca", {"HTTPS_PROXY": "${proxy}"}, {"ok": True, "proxy": True}, 1),
+        ("intercept", "ca", {"HTTPS_PROXY": "${proxy}"}, {"ok": False, "certificate": "unknown_issuer"}, 1),
+        ("connect", "ca", {"HTTPS_PROXY": "${proxy}", "NO_PROXY": "127.0.0.1"}, {"ok": True, "proxy": False}, 0),
+    ],
+)
+def test_tls_probe_through_the_proxy(material, proxy, ca, env, expected, connects):
+    from fake_server.proxy import proxy_options
+    from fake_server.tls import server_options
+    from harness.client.ca_probe import TlsSteps
+
+    async def body():
+        events = []
+        script = script_from_mapping({"exchanges": [{"http": {"method": "GET", "path": "/v1/models"},
+                                                     "times": {"min": 0, "max": 2}, "respond": {"json": {"ok": 1}}}]})  # fmt: skip
+        srv = FakeServer(script, ssl=material.server_context(**server_options(True)), proxy=proxy_options({"kind": proxy}, material))
+        async with srv:
+            environment = {k: v.replace("${proxy}", srv.proxy.origin) for k, v in env.items()}
+            steps = TlsSteps(origin=srv.origin, ca_env={CODEX: bundle(material, ca)}, env=environment, emit=events.append)
+            await steps.handle("tls.probe", {"path": "/v1/models"})
+            await srv.settle(timeout=1)
+            n = len([r for r in srv.transcript.records if r.kind == "request" and r.data["method"] == "CONNECT"])
+        return events, n
+
+    (event,), n = asyncio.run(asyncio.wait_for(body(), 20))
+    assert {k: event.get(k) for k in expected} == expected, event
+    assert n == connects
+
+
+def test_probe_failure_is_neutral():
+    from harness.client.ca_probe import probe_failure
+
+    assert probe_failure(TimeoutError()) == {"failure": "timeout"}
+    assert probe_failure(ConnectionRefusedError()) == {"failure": "connection"}
+    err = ssl.SSLError(1, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version")
+    err.reason = "TLSV1_ALERT_PROTOCOL_VERSION"
+    assert probe_failure(err) == {"failure": "tls_version"}
