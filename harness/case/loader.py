@@ -478,6 +478,8 @@ def implied_capabilities(steps: tuple[ClientStep, ...], *, profile: Any) -> froz
             implied.add("responses.tool_outputs")
         if step.op in ("realtime.handoff_output", "realtime.turn_complete"):
             implied.add("realtime.handoff_output")
+        if step.op in ("realtime.handoff_append", "realtime.update_prompt"):
+            implied.add(step.op)  # an op only a client exposing codex-api's own methods offers
     if profile:
         implied.add("profiles")
     return frozenset(implied)
