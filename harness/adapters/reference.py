@@ -38,6 +38,7 @@ REFERENCE_CAPABILITIES = frozenset(
         "realtime.update_prompt",
         "auth.manager",  # auth.* steps: the auth manager's own operations (docs/auth.md)
         "tls.probe",  # tls.probe: one plain HTTPS request / websocket handshake (docs/tls.md)
+        "responses.session_requests",  # responses.request: one model request on the client session (docs/responses.md)
     }
 )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import random
 import ssl as ssl_module
 import time
@@ -21,11 +23,13 @@ from harness.client.responses.auth import client_auth
 from harness.client.responses.config import ClientConfig
 from harness.client.responses.errors import ApiError, TurnError, map_api_error
 from harness.client.responses.http_transport import HttpTransport
+from harness.client.responses.models import TokenUsage
 from harness.client.responses.request import build_body, responses_url, turn_metadata_json, ws_url
 from harness.client.responses.retry import backoff_s
 from harness.client.responses.sampler import Outcome, Sampler
 from harness.client.responses.stream_items import (
     Completed,
+    ModelVerifications,
     OutputItemDone,
     RateLimits,
     ServerModel,
@@ -39,7 +43,13 @@ from harness.client.responses.tools import (
     tool_call_of,
     user_input_items,
 )
-from harness.client.responses.turn import ClientSession, TurnContext, is_reroute
+from harness.client.responses.turn import (
+    ClientSession,
+    RequestContext,
+    TokenUsageInfo,
+    TurnContext,
+    is_reroute,
+)
 
 
 __all__ = ["ResponsesClient"]
@@ -47,7 +57,7 @@ __all__ = ["ResponsesClient"]
 Emit = Callable[[dict[str, Any]], None]
 MAX_REQUESTS_PER_TURN = 64  # harness guard: a script that never stops calling tools
 FALLBACK_WARNING = "Falling back from WebSockets to HTTPS transport. {err}"
-OPS = ("responses.turn", "responses.prewarm", "responses.new_session")
+OPS = ("responses.turn", "responses.request", "responses.prewarm", "responses.new_session")
 
 
 class ResponsesClient:
@@ -85,6 +95,8 @@ class ResponsesClient:
         self._history: list[dict[str, Any]] = []
         self._session = ClientSession()
         self._turn: TurnContext | None = None
+        self._request: RequestContext | None = None  # a `responses.request` step in flight
+        self._token_info: TokenUsageInfo | None = None  # codex's session TokenUsageInfo
         self._quiet = False  # prewarm streams are not surfaced as events
 
     # -- seam -------------------------------------------------------------------------
@@ -93,6 +105,8 @@ class ResponsesClient:
         """Perform one client step; protocol failures become events, never exceptions."""
         if op == "responses.turn":
             await self._run_turn(args)
+        elif op == "responses.request":
+            await self._run_request(args)
         elif op == "responses.prewarm":
             await self._prewarm()
         elif op == "responses.new_session":
@@ -116,19 +130,27 @@ class ResponsesClient:
         self._session.capture(value)
 
     def turn_metadata(self) -> str | None:
-        return self._turn.metadata if self._turn is not None else None
+        if self._turn is not None:
+            return self._turn.metadata
+        return self._request.metadata if self._request is not None else None
 
     def on_item(self, item: StreamItem) -> None:
         turn = self._turn
         if isinstance(item, TurnStateSeen):
             self._session.capture(item.value)
             return
-        if self._quiet or turn is None:
+        if self._quiet or (turn is None and self._request is None):
             return
         event = events.stream_event(item)
         if event is not None:
             self._emit(event)
-        if isinstance(item, ServerModel):
+        if turn is None:
+            return  # a bare request reports its stream; the turn logic below is core's
+        if isinstance(item, ModelVerifications):
+            if not turn.verification_emitted:  # core `model_verification_emitted`: once per turn
+                turn.verification_emitted = True
+                self._emit(events.model_verification(item.verifications))
+        elif isinstance(item, ServerModel):
             self._check_reroute(turn, item.model)
         elif isinstance(item, OutputItemDone):
             self._history.append(item.item)
@@ -138,6 +160,35 @@ class ResponsesClient:
                 self._emit(events.tool_call(call.call_id, call.name, call.arguments))
         elif isinstance(item, Completed):
             turn.add_usage(item.token_usage)
+            self._update_token_info(item.token_usage)
+
+    # -- token usage info (codex Session::update_token_usage_info / set_total_tokens_full) --
+
+    def _update_token_info(self, usage: TokenUsage | None) -> None:
+        """After a completed response: append its usage to the session's info, then report
+        the info (codex sends TokenCount after every Completed; nothing while it is None)."""
+        if usage is not None:
+            self._token_info = TokenUsageInfo.new_or_append(
+                self._token_info, usage, self._cfg.model_context_window
+            )
+        self._emit_token_count()
+
+    def _fill_context_window(self) -> None:
+        """`ContextWindowExceeded`: the usage is set to the whole effective window (when
+        the model's window is known) and reported before the error (§4.3)."""
+        window = self._cfg.model_context_window
+        if window is not None:
+            if self._token_info is None:
+                self._token_info = TokenUsageInfo.full_context_window(window)
+            else:
+                self._token_info.fill_to_context_window(window)
+        self._emit_token_count()
+
+    def _emit_token_count(self) -> None:
+        info = self._token_info
+        if info is not None:
+            self._emit(events.token_count(total=info.total, last=info.last,
+                                          model_context_window=info.model_context_window))  # fmt: skip
 
     # -- ops --------------------------------------------------------------------------
 
@@ -180,6 +231,42 @@ class ResponsesClient:
         finally:
             self._turn = None
         self._emit(events.turn_completed(status=status, token_usage=turn.usage))
+
+    async def _run_request(self, args: Mapping[str, Any]) -> None:
+        """One model request on the current client session (codex `ModelClientSession::
+        stream`): its own whole input, instructions and turn metadata; no tool loop, no
+        turn-level retry. The stream is reported as it comes; a failure as an `error`."""
+        items = user_input_items(args.get("input"))
+        instructions = args.get("instructions")
+        if instructions is not None and not isinstance(instructions, str):
+            raise ValueError("responses.request 'instructions' must be a string")
+        metadata = args.get("turn_metadata")
+        if isinstance(metadata, Mapping):
+            metadata = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+        elif metadata is not None and not isinstance(metadata, str):
+            raise ValueError("responses.request 'turn_metadata' must be a string or an object")
+        cfg = (
+            self._cfg
+            if instructions is None
+            else dataclasses.replace(self._cfg, instructions=instructions)
+        )
+        self._session.used_by_turn = True  # the next turn opens a session of its own
+        self._request = RequestContext(metadata=metadata)
+        try:
+            body = build_body(cfg, items, prompt_cache_key=self._conversation_id)
+            outcome: Outcome | None = None
+            if self._websocket_active():
+                outcome = await self._sampler.sample_ws(body, self, attempt=1)
+                if outcome.fallback:
+                    self._fallback_on_426(outcome)
+                    outcome = None
+            if outcome is None:
+                outcome = await self._sampler.sample_http(body, self)
+        finally:
+            self._request = None
+        if outcome.error is not None:
+            err = map_api_error(outcome.error, now_s=time.time())
+            self._emit(events.error(err.message, err.code, err.http_status, err.request_id))
 
     def _abort_pending_calls(self, turn: TurnContext) -> None:
         """Calls left unanswered by a failed turn get an `aborted` output right after them,
@@ -231,6 +318,8 @@ class ResponsesClient:
             err = map_api_error(outcome.error, now_s=time.time())
             if err.rate_limits is not None:
                 self.on_item(RateLimits(err.rate_limits))  # §4.3: usage limit → rate limits first
+            if err.kind == "context_window_exceeded":
+                self._fill_context_window()
             if not err.retryable:
                 return err
             on_ws = self._websocket_active()
@@ -239,6 +328,8 @@ class ResponsesClient:
                 delay = err.delay_s
                 if delay is None:
                     delay = backoff_s(self._cfg.retry_base_delay_ms, retries, self._rng)
+                self._emit(events.retry_scheduled(attempt=retries, max_retries=budget,
+                                                  delay_ms=round(delay * 1000)))  # fmt: skip
                 if not (on_ws and retries == 1 and self._profile.hide_first_ws_reconnect):
                     self._emit(events.turn_stream_error(f"Reconnecting... {retries}/{budget}",
                                                         err.message))  # fmt: skip

@@ -24,6 +24,7 @@ _KNOWN = frozenset(
         "retry_base_delay_ms", "headers", "query_params", "features", "profile",
         "originator", "conversation_id", "reasoning", "beta_features", "turn_metadata",
         "parallel_tool_calls", "tool_choice", "store", "service_tier", "text", "auth",
+        "context_window", "effective_context_window_percent",
     }
 )  # fmt: skip
 
@@ -57,6 +58,12 @@ class ClientConfig:
     service_tier: str | None = None
     text: Mapping[str, Any] | None = None
     auth: Mapping[str, Any] | None = None  # harness.client.auth config (docs/auth.md)
+    context_window: int | None = None
+    """The model's context window as codex's model catalog gives it (`ModelInfo.context_window`);
+    unknown (None) by default."""
+    effective_context_window_percent: int = 95
+    """`ModelInfo.effective_context_window_percent` (default 95): the share of the window codex
+    reports as the model context window."""
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ClientConfig:
@@ -92,6 +99,15 @@ class ClientConfig:
             if not all(isinstance(v, bool) for v in features.values()):
                 raise ValueError("config 'features' values must be booleans")
             kw["features"] = dict(features)
+        if raw.get("context_window") is not None:
+            kw["context_window"] = _int(raw, "context_window")
+        if "effective_context_window_percent" in raw:
+            percent = _int(raw, "effective_context_window_percent")
+            if not 1 <= percent <= 100:
+                raise ValueError(
+                    "config 'effective_context_window_percent' must be between 1 and 100"
+                )
+            kw["effective_context_window_percent"] = percent
         if "profile" in raw:
             kw["profile"] = resolve_profile(raw["profile"])
         for key in ("reasoning", "text", "auth"):
@@ -112,6 +128,14 @@ class ClientConfig:
         if "tool_choice" in raw:
             kw["tool_choice"] = raw["tool_choice"]
         return cls(**kw)
+
+    @property
+    def model_context_window(self) -> int | None:
+        """codex `TurnContext::model_context_window`: the window times the effective percent,
+        integer division (`context_window.saturating_mul(percent) / 100`)."""
+        if self.context_window is None:
+            return None
+        return self.context_window * self.effective_context_window_percent // 100
 
     def feature(self, name: str) -> bool:
         """Whether the named Codex feature flag is on (default off)."""

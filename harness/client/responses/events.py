@@ -33,10 +33,13 @@ __all__ = [
     "REROUTE_WARNING",
     "error",
     "model_reroute",
+    "model_verification",
+    "retry_scheduled",
     "stream_event",
     "telemetry_events",
     "telemetry_request",
     "telemetry_ws_connect",
+    "token_count",
     "tool_call",
     "turn_completed",
     "turn_started",
@@ -107,6 +110,28 @@ def turn_stream_error(message: str, details: str) -> dict[str, Any]:
 def model_reroute(from_model: str, to_model: str) -> dict[str, Any]:
     return {"type": "turn.model_reroute", "from_model": from_model, "to_model": to_model,
             "reason": REROUTE_REASON}  # fmt: skip
+
+
+def model_verification(verifications: tuple[str, ...]) -> dict[str, Any]:
+    """[later] codex `EventMsg::ModelVerification`: at most once per turn."""
+    return {"type": "turn.model_verification", "verifications": list(verifications)}
+
+
+def retry_scheduled(*, attempt: int, max_retries: int, delay_ms: int) -> dict[str, Any]:
+    """A stream retry and the delay before it (codex logs `stream disconnected - retrying
+    sampling request ({attempt}/{max} in {delay:?})...` and sleeps that long)."""
+    return {"type": "turn.retry_scheduled", "attempt": attempt, "max_retries": max_retries,
+            "delay_ms": delay_ms}  # fmt: skip
+
+
+def token_count(
+    *, total: TokenUsage, last: TokenUsage, model_context_window: int | None
+) -> dict[str, Any]:
+    """codex `EventMsg::TokenCount`'s `info` (`TokenUsageInfo`): the session's summed usage,
+    the last response's, and the model's effective context window when it is known."""
+    return _some({"type": "turn.token_count", "total_token_usage": total.to_json(),
+                  "last_token_usage": last.to_json(),
+                  "model_context_window": model_context_window})  # fmt: skip
 
 
 def tool_call(call_id: str, name: str, arguments: str | None) -> dict[str, Any]:

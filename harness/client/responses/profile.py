@@ -54,6 +54,14 @@ class ResponsesProfile:
     record_reroute_warning: bool = True
     """Record `Warning: <text>` as a user message in history on a reroute (§3.3 step 3)."""
     ws_connect_timeout_ms: int = 15_000
+    model_verification_from_metadata: bool = False
+    """Later: a `response.metadata` event's `metadata.openai_verification_recommendation`
+    gives a model verification, reported once per turn (codex-api sse/responses.rs
+    ResponsesStreamEvent::model_verifications; core `model_verification_emitted`)."""
+    ws_stream_start_in_client_metadata: bool = False
+    """Later: every websocket `response.create` carries `client_metadata
+    ["x-codex-ws-stream-request-start-ms"]`, the send time in unix milliseconds (core
+    client.rs stamp_ws_stream_request_start_ms)."""
 
 
 _LATER_OVERRIDES: dict[str, Any] = {
@@ -66,6 +74,8 @@ _LATER_OVERRIDES: dict[str, Any] = {
     "fallback_resets_retries": False,
     "hide_first_ws_reconnect": True,
     "response_done_completes": False,
+    "model_verification_from_metadata": True,
+    "ws_stream_start_in_client_metadata": True,
 }
 
 PRESETS: dict[str, ResponsesProfile] = {

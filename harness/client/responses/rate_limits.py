@@ -92,14 +92,21 @@ def parse_rate_limit_event(event: Mapping[str, Any]) -> RateLimitSnapshot | None
             unlimited=raw_credits["unlimited"],
             balance=raw_credits.get("balance"),
         )
-    limit = event.get("metered_limit_name") or event.get("limit_name")
+    # codex deserializes the whole event into a typed struct (`RateLimitEvent`): a field of
+    # the wrong type fails it, and the event gives no snapshot at all.
+    names = [event.get(key) for key in ("metered_limit_name", "limit_name")]
     plan_type = event.get("plan_type")
+    if not all(isinstance(value, str | None) for value in (*names, plan_type)):
+        return None
+    # `metered_limit_name.or(limit_name)`: the fallback applies only when the first is
+    # absent or null; an empty name is still a name (normalised to "").
+    limit = next((name for name in names if name is not None), None)
     return RateLimitSnapshot(
-        limit_id=_normalize_limit_id(limit) if isinstance(limit, str) else "codex",
+        limit_id=_normalize_limit_id(limit) if limit is not None else "codex",
         primary=primary,
         secondary=secondary,
         credits=credit_snapshot,
-        plan_type=plan_type if isinstance(plan_type, str) else None,
+        plan_type=plan_type,
     )
 
 

@@ -37,6 +37,7 @@ __all__ = ["Outcome", "RequestHooks", "Sampler"]
 
 Emit = Callable[[dict[str, Any]], None]
 WS_IDLE = "idle timeout waiting for websocket"
+WS_STREAM_START_MS = "x-codex-ws-stream-request-start-ms"
 
 
 class RequestHooks(Protocol):
@@ -199,6 +200,10 @@ class Sampler:
             return Outcome(error=conn)
         frame = self.incr.prepare(body, version=self._cfg.ws_version, generate=generate,
                                   client_metadata=self._client_metadata(hooks))  # fmt: skip
+        if self._profile.ws_stream_start_in_client_metadata and frame["type"] == "response.create":
+            # [later] stamp_ws_stream_request_start_ms: the send time, unix ms as a string
+            metadata = frame.setdefault("client_metadata", {})
+            metadata[WS_STREAM_START_MS] = str(int(time.time() * 1000))
         started = time.monotonic()
         processor = StreamProcessor(transport="websocket", profile=self._profile)
         send_error = await conn.send(json.dumps(frame))

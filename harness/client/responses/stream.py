@@ -23,6 +23,7 @@ from harness.client.responses.stream_items import (
     Created,
     Failed,
     ModelsEtag,
+    ModelVerifications,
     OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
@@ -114,6 +115,10 @@ class StreamProcessor:
             state = _json_header(event.get("headers"), "x-codex-turn-state")
             if state is not None:
                 out.append(TurnStateSeen(state))
+        if self._profile.model_verification_from_metadata and kind == "response.metadata":
+            verifications = _model_verifications(event.get("metadata"))
+            if verifications:
+                out.append(ModelVerifications(verifications))
         out.extend(self._dispatch(kind, event, data))
         return out
 
@@ -241,9 +246,16 @@ _ITEM_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
 }
 
 
+# codex_protocol models.rs `MessagePhase`: `commentary` | `final_answer`, no catch-all
+# variant, so a message with any other phase fails to deserialize as a `ResponseItem`.
+MESSAGE_PHASES = ("commentary", "final_answer")
+
+
 def _valid_item(item: object) -> bool:
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         return False
+    if item["type"] == "message" and item.get("phase") not in (None, *MESSAGE_PHASES):
+        return False  # the item is skipped, as codex's parse failure skips it
     return all(
         isinstance(item.get(name), kind) for name, kind in _ITEM_FIELDS.get(item["type"], ())
     )
@@ -358,6 +370,27 @@ def _wrapped_error(event: Mapping[str, Any], raw: str) -> ApiError | None:
             elif isinstance(value, str | int | float):
                 pairs.append((name, str(value)))
     return ApiError(kind="http", status=status, url=None, headers=Headers(tuple(pairs)), body=raw)
+
+
+TRUSTED_ACCESS_FOR_CYBER = "trusted_access_for_cyber"
+
+
+def _model_verifications(metadata: object) -> tuple[str, ...]:
+    """[later] `metadata.openai_verification_recommendation` of a `response.metadata` event:
+    the known values (`trusted_access_for_cyber`) in order, duplicates and unknown or
+    non-string entries dropped (codex-api sse/responses.rs model_verifications_from_json_value)."""
+    values = (
+        metadata.get("openai_verification_recommendation")
+        if isinstance(metadata, Mapping)
+        else None
+    )
+    if not isinstance(values, list):
+        return ()
+    known: list[str] = []
+    for value in values:
+        if value == TRUSTED_ACCESS_FOR_CYBER and value not in known:
+            known.append(value)
+    return tuple(known)
 
 
 def _json_header(headers: object, *names: str) -> str | None:

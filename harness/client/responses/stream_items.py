@@ -17,6 +17,7 @@ __all__ = [
     "Completed",
     "Created",
     "Failed",
+    "ModelVerifications",
     "ModelsEtag",
     "OutputItemAdded",
     "OutputItemDone",
@@ -89,6 +90,14 @@ class ModelsEtag:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelVerifications:
+    """[later] verifications a `response.metadata` event recommends (codex
+    `ResponseEvent::ModelVerifications`), e.g. `trusted_access_for_cyber`."""
+
+    verifications: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ServerModel:
     model: str
 
@@ -123,6 +132,7 @@ StreamItem = (
     | Completed
     | RateLimits
     | ModelsEtag
+    | ModelVerifications
     | ServerModel
     | ServerReasoningIncluded
     | TurnStateSeen

@@ -6,7 +6,6 @@ Tool outputs are scripted by the case (`tool_outputs`), keyed by call id or tool
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,6 @@ _CALL_OUTPUT_TYPES = {
     "local_shell_call": "function_call_output",
     "custom_tool_call": "custom_tool_call_output",
 }
-_SLUG = re.compile(r"^gpt-(\d+)(?:\.(\d+))?(.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +64,46 @@ def tool_call_of(item: Mapping[str, Any]) -> ToolCall | None:
                     arguments=arguments if isinstance(arguments, str) else None)  # fmt: skip
 
 
-def supports_original_detail(model: str) -> bool:
-    """`gpt-5.3-codex` or newer (seed 'view_image original resolution').
+MIN_ORIGINAL_RESOLUTION_VERSION = (5, 3)
+_U32_MAX = 2**32 - 1
 
-    Newer means a higher version (gpt-5.4, gpt-6, with or without `-codex`); at exactly
-    5.3 only the `-codex` models qualify.
+
+def supports_original_detail(model: str) -> bool:
+    """The seed's slug gate, as codex core tools/handlers/view_image.rs
+    `supports_original_resolution_model` has it (view-image-original seed revision).
+
+    The last `/` segment of the slug must start with `gpt-` (case-sensitive); the digits
+    and dots after it are the version, `major[.minor]` (a missing or unparseable minor is
+    0, an unparseable major or an empty version fails); `(major, minor) >= (5, 3)`. The
+    suffix plays no part: `gpt-5.3` qualifies as `gpt-5.3-codex` does, `custom/gpt-5.4`
+    too, while `o3`, `gpt-5` and `GPT-5.4` do not.
     """
-    match = _SLUG.match(model.strip())
-    if match is None:
+    slug = model.rsplit("/", 1)[-1]
+    if not slug.startswith("gpt-"):
         return False
-    version = (int(match.group(1)), int(match.group(2) or 0))
-    if version != (5, 3):
-        return version > (5, 3)
-    return "codex" in match.group(3).lower()
+    rest = slug[len("gpt-") :]
+    end = next(
+        (i for i, ch in enumerate(rest) if not (ch.isascii() and ch.isdigit()) and ch != "."),
+        len(rest),
+    )
+    version = rest[:end]
+    if not version:
+        return False
+    parts = version.split(".")
+    major = _u32(parts[0])
+    if major is None:
+        return False
+    minor = _u32(parts[1]) if len(parts) > 1 else None
+    return (major, minor if minor is not None else 0) >= MIN_ORIGINAL_RESOLUTION_VERSION
+
+
+def _u32(text: str) -> int | None:
+    """Rust `str::parse::<u32>`: ASCII digits (an optional leading `+`) within range."""
+    digits = text[1:] if text.startswith("+") else text
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        return None
+    value = int(digits)
+    return value if value <= _U32_MAX else None
 
 
 def output_item(

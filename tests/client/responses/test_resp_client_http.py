@@ -99,6 +99,7 @@ def test_simple_turn_exact_request_and_events() -> None:
             {"type": "responses.output_text_delta", "delta": "hi "},
             {"type": "responses.output_item_done", "item": item},
             {"type": "responses.completed", "response_id": "resp_1", "token_usage": TOKENS},
+            {"type": "turn.token_count", "total_token_usage": TOKENS, "last_token_usage": TOKENS},
             {"type": "turn.completed", "status": "completed", "token_usage": TOKENS},
         ]
         (request_event,) = rec.of("telemetry.request")
@@ -196,7 +197,8 @@ def test_401_is_not_transport_retried_and_reports_reference_text() -> None:
         text = (f"unexpected status 401 Unauthorized: Incorrect API key., url: {url}, "
                 "cf-ray: 8f-SJC, request id: req_abc123")  # fmt: skip
         assert len(server.posts()) == 2  # 1 + 1 stream retry, no transport retry
-        assert rec.types() == ["turn.started", "turn.stream_error", "error", "turn.completed"]
+        assert rec.types() == ["turn.started", "turn.retry_scheduled", "turn.stream_error", "error",
+                               "turn.completed"]  # fmt: skip
         assert rec.of("turn.stream_error") == [
             {"type": "turn.stream_error", "message": "Reconnecting... 1/1", "details": text}
         ]

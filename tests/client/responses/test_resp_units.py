@@ -80,9 +80,15 @@ def test_view_image_detail_gate() -> None:
 
 @pytest.mark.parametrize(
     ("model", "ok"),
-    [("gpt-5.3-codex", True), ("GPT-5.3-Codex-Max", True), ("gpt-5.4", True),
-     ("gpt-5.4-codex", True), ("gpt-6", True), ("gpt-5.3", False), ("gpt-5.2-codex", False),
-     ("gpt-5", False), ("o3", False), ("gpt-test-model", False)],
+    # core tools/handlers/view_image.rs supports_original_resolution_model (the seed's
+    # revision) and its test supports_original_resolution_model_version_gate: the version
+    # after a case-sensitive `gpt-` in the last `/` segment, >= 5.3, whatever the suffix.
+    [("gpt-5.3-codex", True), ("gpt-5.4", True), ("gpt-5.4-codex", True), ("gpt-6", True),
+     ("gpt-5.5", True), ("gpt-5.10", True), ("gpt-5.3", True), ("gpt-5.3-mini", True),
+     ("custom/gpt-5.3-codex", True), ("ns1/ns2/gpt-5.3-codex", True), ("gpt-5.2-codex", False),
+     ("gpt-5", False), ("gpt-4.1", False), ("o3", False), ("custom/o3", False),
+     ("gpt-test-model", False), ("GPT-5.3-Codex-Max", False), ("gpt-codex", False),
+     ("gpt-.5", False), ("gpt-5.x", False), ("gpt-99999999999.9", False)],
 )  # fmt: skip
 def test_supports_original_detail(model: str, ok: bool) -> None:
     assert supports_original_detail(model) is ok
