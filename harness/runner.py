@@ -276,7 +276,10 @@ async def _drive(case: Case, session: Session, events: _Events, server: FakeServ
             if not await _wait(step, events, server, deadline=deadline):
                 return
         else:
-            await session.handle(step.op, copy.deepcopy(dict(step.args)))
+            for n in range(step.repeat):
+                if step.repeat > 1:
+                    events.run.running_step = f"{step.path} ({step.op}, {n + 1} of {step.repeat})"
+                await session.handle(step.op, copy.deepcopy(dict(step.args)))
     events.run.running_step = ""
 
 

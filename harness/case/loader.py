@@ -38,6 +38,7 @@ __all__ = ["SCHEMA_BASE", "load_case", "parse_case_text", "schema_registry"]
 SCHEMA_BASE = "https://wireplay.dev/schemas/"
 _BASE = SCHEMA_BASE
 _RUNNER_STEPS = frozenset({"wait", "sleep"})
+_STEP_MODIFIERS = frozenset({"revision", "repeat"})  # keys of a client step that are not its operation
 
 
 @cache
@@ -244,8 +245,17 @@ def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], 
 def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
     problems = []
     for i, step in enumerate(data["client"]["steps"]):
-        ((op, args),) = [(k, v) for k, v in step.items() if k != "revision"]
+        ops = [(k, v) for k, v in step.items() if k not in _STEP_MODIFIERS]
+        if len(ops) != 1:
+            path = ("client", "steps", i)
+            got = ", ".join(k for k, _ in ops) or f"only {', '.join(step)}"
+            problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"a step does exactly one thing; got {got} in one step (split them)"))
+            continue
+        ((op, args),) = ops
         if op in _RUNNER_STEPS:
+            if "repeat" in step:
+                path = ("client", "steps", i, "repeat")
+                problems.append(CaseError(file=file, line=_line_for(lines, path), field=field_path(path), message=f"repeat is for implementation steps, not '{op}' (give the {op} its own longer bound instead)"))
             continue
         area = op.split(".", 1)[0]
         schema_name = f"steps/{area}.schema.json"
@@ -401,10 +411,11 @@ def _build(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...
             line=lines.get(("client", "steps", i)),
             layer=layer_of(args) if op == "wait" else layer,
             revisions=_revisions(step),
+            repeat=int(step.get("repeat", 1)),
         )
         for i, step in enumerate(data["client"]["steps"])
         for op, args in step.items()
-        if op != "revision"
+        if op not in _STEP_MODIFIERS
     )
     expect = data.get("expect", {})
     wire = tuple(

@@ -30,6 +30,7 @@ class ClientStep:
     line: int | None = None
     layer: Layer = Layer.PROTOCOL  # of a ``wait``: where its failure is judged
     revisions: frozenset[str] = frozenset()  # only for these revisions (empty: every one)
+    repeat: int = 1  # the step asked this many times in a row (e.g. a flood of audio frames)
 
 
 @dataclass(frozen=True, slots=True)
