@@ -225,7 +225,7 @@ def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], 
         if "expect" in ex:
             yield (*base, "expect"), ex["expect"]
         for j, step in enumerate(ex.get("script", [])):
-            for key in ("expect", "expect_close"):
+            for key in ("expect", "expect_eventually", "expect_close"):
                 if key in step:
                     yield (*base, "script", j, key), step[key]
     expect = data.get("expect", {})
