@@ -7,6 +7,7 @@ exist only inside this module; what leaves it is a frozen ``Case``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -33,7 +34,7 @@ from harness.layer import Layer
 from harness.paths import SCHEMAS_DIR
 
 
-__all__ = ["SCHEMA_BASE", "load_case", "parse_case_text", "schema_registry"]
+__all__ = ["SCHEMA_BASE", "config_areas", "load_case", "parse_case_text", "schema_registry"]
 
 SCHEMA_BASE = "https://wireplay.dev/schemas/"
 _BASE = SCHEMA_BASE
@@ -244,6 +245,7 @@ def _matcher_fields(data: Mapping[str, Any]) -> Iterable[tuple[tuple[Any, ...], 
 
 def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
     problems = []
+    path: tuple[Any, ...]
     for i, step in enumerate(data["client"]["steps"]):
         ops = [(k, v) for k, v in step.items() if k not in _STEP_MODIFIERS]
         if len(ops) != 1:
@@ -259,7 +261,7 @@ def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[t
             continue
         area = op.split(".", 1)[0]
         schema_name = f"steps/{area}.schema.json"
-        path: tuple[Any, ...] = ("client", "steps", i, op)
+        path = ("client", "steps", i, op)
         try:
             steps_schema = schema_registry().contents(_BASE + schema_name)
         except Exception:
@@ -274,6 +276,122 @@ def _step_args_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[t
             full = path + sub
             problems.append(CaseError(file=file, line=_line_for(lines, full), field=field_path(full), message=message))
     return problems
+
+
+_CONFIG_NESTED = frozenset({"auth"})  # schemas/config/auth.schema.json: the `auth` key inside an area, not an area
+
+
+@cache
+def config_areas() -> tuple[str, ...]:
+    """The areas of ``client.config``: one per schemas/config/<area>.schema.json."""
+    names = (p.name.removesuffix(".schema.json") for p in (SCHEMAS_DIR / "config").glob("*.schema.json"))
+    return tuple(sorted(n for n in names if n not in _CONFIG_NESTED))
+
+
+@cache
+def _config_validator(area: str, pointer: str = "") -> Draft202012Validator:
+    return Draft202012Validator({"$ref": f"{_BASE}config/{area}.schema.json{pointer}"}, registry=schema_registry())
+
+
+@cache
+def _profile_areas() -> tuple[str, ...]:
+    """The config areas whose schema has a ``profile`` (a top-level ``profile:`` may name them)."""
+    return tuple(a for a in config_areas() if "profile" in schema_registry().contents(f"{_BASE}config/{a}.schema.json").get("properties", {}))
+
+
+def _did_you_mean(got: Any, choices: Iterable[Any]) -> str:
+    """The fix for a misspelt key or value: the close match, else every choice."""
+    options = [c for c in choices if isinstance(c, str)]
+    close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {json.dumps(close[0])}?"
+    return f"expected one of: {', '.join(json.dumps(c) for c in choices)}"
+
+
+def _at(value: Any, path: Iterable[Any]) -> Any:
+    for part in path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _config_describe(error: ValidationError, *, root: Any, schema_file: str) -> tuple[tuple[Any, ...], str]:
+    """``<what> — <the fix>`` for one schema error of a client config section."""
+    path = tuple(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            return (*path, extra[0]), f"unknown key '{extra[0]}' — {_did_you_mean(extra[0], allowed)} (keys: {schema_file})"
+    if "propertyNames" in error.relative_schema_path and isinstance(error.instance, str):
+        owner = _at(root, path)
+        mode = owner.get("mode", "api_key") if isinstance(owner, dict) else None
+        allowed = list(error.validator_value) if v == "enum" else []
+        where = f" with mode {mode}" if mode else ""
+        return (*path, error.instance), f"key '{error.instance}' does not apply{where} — {_did_you_mean(error.instance, allowed)} (keys per mode: {schema_file})"
+    if v == "enum":
+        return path, f"expected one of {', '.join(json.dumps(c) for c in error.validator_value)}; got {json.dumps(error.instance)} — {_did_you_mean(error.instance, error.validator_value)}"
+    if v in ("oneOf", "anyOf") and error.context:
+        # The branch the author meant is the one of the value's own kind (a preset name
+        # or an object of overrides): drop the branches that fail on the kind alone.
+        meant = [e for e in error.context if e.validator != "type" and not (e.validator == "enum" and isinstance(e.instance, dict | list))]
+        if meant:
+            best = min(meant, key=lambda e: (-len(e.absolute_path), e.validator != "additionalProperties", len(e.message)))
+            return _config_describe(best, root=root, schema_file=schema_file)
+    sub, message = _describe(error)
+    if v == "type" and isinstance(error.instance, str):
+        try:
+            unquoted = json.loads(error.instance)
+        except ValueError:
+            unquoted = None
+        if unquoted is not None and Draft202012Validator({"type": error.validator_value}).is_valid(unquoted):
+            return sub, f"{message} — write it without quotes: {error.instance}"
+    hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+    name = next((p for p in reversed(sub) if isinstance(p, str)), "")
+    about = f"{name}: {hint.split('. ')[0].rstrip('.')}" if isinstance(hint, str) and hint and name else ""
+    return sub, f"{message} — see {schema_file}" + (f" ({about})" if about else "")
+
+
+def _config_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int]) -> list[CaseError]:
+    """``client.config`` (and the top-level ``profile``) against schemas/config/<area>.schema.json.
+
+    The harness validates a case's config once, here: every adapter, the reference and
+    the drivers alike, gets a config whose keys and values the schemas admit, so a typo
+    is a load error with its line instead of an ERROR for one client and a PASS for another.
+    """
+    areas = config_areas()
+    problems: list[CaseError] = []
+    seen: set[str] = set()
+
+    def add(path: tuple[Any, ...], message: str) -> None:
+        field = field_path(path)
+        if field not in seen:  # one problem per field (a key outside a mode is two schema errors)
+            seen.add(field)
+            problems.append(CaseError(file=file, line=_line_for(lines, path), field=field, message=message))
+
+    sections: list[tuple[tuple[Any, ...], str, Any, str]] = []
+    for area, section in (data["client"].get("config") or {}).items():
+        sections.append((("client", "config", area), area, section, ""))
+    for area, setting in (data.get("profile") or {}).items():
+        sections.append((("profile", area), area, setting, "#/properties/profile"))
+    for base, area, value, pointer in sections:
+        if area not in areas:
+            fix = "the client's environment is client.env" if area == "env" else _did_you_mean(area, areas)
+            add(base, f"unknown config area '{area}' — {fix} (one schema per area: schemas/config/<area>.schema.json)")
+            continue
+        schema_file = f"schemas/config/{area}.schema.json"
+        if pointer and area not in _profile_areas():
+            add(base, f"area '{area}' has no profiles — profiles exist for: {', '.join(_profile_areas())}")
+            continue
+        errors = sorted(_config_validator(area, pointer).iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.validator != "additionalProperties"))
+        for error in errors:
+            nested = next((k for k in error.absolute_path if k in _CONFIG_NESTED), None)  # the auth key: its own schema file
+            sub, message = _config_describe(error, root=value, schema_file=f"schemas/config/{nested}.schema.json" if nested else schema_file)
+            add((*base, *sub), message)
+    return sorted(problems, key=lambda p: p.line or 0)
 
 
 def _semantic_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tuple[Any, ...], int], cases_root: Path | None) -> list[CaseError]:
@@ -292,6 +410,7 @@ def _semantic_problems(data: Mapping[str, Any], *, file: Path, lines: Mapping[tu
             sub, _, message = problem.partition(": ")
             full = field_path(path) + ("." + sub if sub and sub != "<root>" else "")
             problems.append(CaseError(file=file, line=_line_for(lines, path), field=full, message=message))
+    problems += _config_problems(data, file=file, lines=lines)
     problems += _step_args_problems(data, file=file, lines=lines)
     problems += _event_assertion_problems(data, file=file, lines=lines)
     problems += _listener_problems(data, file=file, lines=lines)

@@ -1,7 +1,8 @@
 """The realtime client's configuration: a case's `client.config` (schemas/config/realtime.schema.json).
 
 Parsed once, at construction, so a bad config fails before any socket is opened.
-Unknown keys are ignored here; the schema rejects them when a case is loaded.
+The harness validates a case's config against the schema when the case is loaded; an
+unknown key reaching this parser anyway (a caller of its own) is refused, naming the key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ __all__ = ["DEFAULT_CLOSE_TIMEOUT_MS", "DEFAULT_OPEN_TIMEOUT_MS", "RealtimeConfi
 
 DEFAULT_CLOSE_TIMEOUT_MS = 1000
 DEFAULT_OPEN_TIMEOUT_MS = 10_000
+_KNOWN = frozenset(
+    {
+        "version", "type", "model", "api_key", "bearer_token", "session_id", "backend_prompt",
+        "startup_context", "query_params", "headers", "close_timeout_ms", "open_timeout_ms",
+        "delegate", "env_key", "provider_is_openai", "profile", "auth",
+    }
+)  # fmt: skip  (the properties of schemas/config/realtime.schema.json)
 
 
 def _opt_str(config: Mapping[str, Any], key: str) -> str | None:
@@ -100,7 +108,10 @@ class RealtimeConfig:
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RealtimeConfig:
-        """Read a case's `client.config`; raises ValueError when a value is malformed."""
+        """Read a case's `client.config`; raises ValueError when a key is unknown or a value malformed."""
+        unknown = sorted(set(config) - _KNOWN)
+        if unknown:
+            raise ValueError(f"unknown realtime config keys: {', '.join(unknown)} (the keys: schemas/config/realtime.schema.json)")
         profile = resolve_profile(config.get("profile"))
         version = config.get("version")
         kind = profile.default_version if version is None else SessionKind(version)

@@ -70,7 +70,7 @@ class ClientConfig:
         """Validate `raw` (the case config merged with profile settings)."""
         unknown = sorted(set(raw) - _KNOWN)
         if unknown:
-            raise ValueError(f"unknown responses config keys: {', '.join(unknown)}")
+            raise ValueError(f"unknown responses config keys: {', '.join(unknown)} (the keys: schemas/config/responses.schema.json)")
         kw: dict[str, Any] = {}
         for key in ("model", "instructions", "originator"):
             if key in raw:

@@ -310,10 +310,13 @@ def test_bad_configs_are_rejected_without_echoing_values(raw: object) -> None:
 
 @pytest.mark.parametrize("area", ["responses", "realtime"])
 def test_config_schemas_carry_the_same_auth_schema(area: str) -> None:
+    from harness.case.loader import SCHEMA_BASE, schema_registry
+
     schemas = {name: json.loads((ROOT / f"schemas/config/{name}.schema.json").read_text())
                for name in ("responses", "realtime")}  # fmt: skip
-    assert schemas["responses"]["properties"]["auth"] == schemas["realtime"]["properties"]["auth"]
-    validator = jsonschema.Draft202012Validator(schemas[area])
+    assert schemas["responses"]["properties"]["auth"]["$ref"] == schemas["realtime"]["properties"]["auth"]["$ref"] == "auth.schema.json"
+    registry = schema_registry()
+    validator = jsonschema.Draft202012Validator(registry.contents(f"{SCHEMA_BASE}config/{area}.schema.json"), registry=registry)
     good = [{"mode": "api_key", "api_key": "sk", "key_source": "provider_byok", "tags": False},
             {"mode": "chatgpt", "tokens": {"access_token": "a", "refresh_token": "r",
              "account_id": "x"}, "tokens_on_reload": {"access_token": "b"},
