@@ -112,7 +112,9 @@ class WsStep:
     ``expect_eof`` (the client ends TCP without a close frame),
     ``close`` (server close frame with code/reason), ``drop`` (TCP FIN without a
     close frame), ``reset`` (TCP RST), ``stall`` (stop answering anything, keep TCP
-    open).
+    open), ``expect_eventually`` (a client message matches, after any others, which
+    count as extra messages), ``pause_reading`` (read nothing for N seconds, so the client's socket
+    buffers fill and its writes back up).
     """
 
     op: Literal[
@@ -129,6 +131,8 @@ class WsStep:
         "drop",
         "reset",
         "stall",
+        "pause_reading",
+        "expect_eventually",
     ]
     payload: Any = None
     repeat: int = 1
@@ -136,7 +140,7 @@ class WsStep:
     path: str = ""
     malformed: bool = False
     data: bytes = b""  # a ``send`` step's JSON text, encoded once when the script is built
-    layer: str = "protocol"  # of an expect / expect_close / expect_eof step
+    layer: str = "protocol"  # of an expect / expect_eventually / expect_close / expect_eof step
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import socket
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -32,6 +33,7 @@ __all__ = ["serve_websocket"]
 
 _CLOSE_REPLY_WAIT = 2.0
 _SEND_BATCH = 32  # frames written between two yields to the event loop
+_PAUSED_RCVBUF = 65_536  # a pause_reading step's receive buffer: the client's backlog builds on its side
 _SEND_OPS = frozenset({"send", "send_text", "send_binary"})
 
 
@@ -50,6 +52,8 @@ class _Conn:
         self.stalled = False
         self.stall_on_close = exchange.on_close == "stall"
         self.closed = asyncio.Event()
+        self.reading = asyncio.Event()  # cleared while a pause_reading step holds the reads
+        self.reading.set()
         self._fragments: list[bytes] = []
         self._unyielded = 0
         self._fragment_opcode: Opcode | None = None
@@ -80,6 +84,9 @@ class _Conn:
         if trailing:
             self._receive(trailing)
         while not self.closed.is_set():
+            # Not the transport's own pause_reading: StreamReader resumes it as its buffer
+            # drains. Not reading at all lets the buffers fill up to the client's writes.
+            await self.reading.wait()
             try:
                 data = await reader.read(65536)
             except (ConnectionError, OSError):
@@ -195,7 +202,7 @@ class _Conn:
 
     def _unreached(self, steps: tuple[WsStep, ...], *, why: str) -> None:
         for later in steps:
-            if later.op in ("expect", "expect_close", "expect_eof"):
+            if later.op in ("expect", "expect_eventually", "expect_close", "expect_eof"):
                 wanted = {"expect_close": "a close frame", "expect_eof": "the client to drop TCP"}.get(later.op) or render(later.payload)
                 self.finding(f"{later.path}: not reached, {why} (expected {wanted})", layer=later.layer)
 
@@ -207,6 +214,8 @@ class _Conn:
         timeout = step.timeout if step.timeout is not None else self.server.script.expect_timeout
         if step.op == "expect":
             return await self._expect(step, timeout)
+        if step.op == "expect_eventually":
+            return await self._expect_eventually(step, timeout)
         if step.op == "expect_close":
             return await self._expect_close(step, timeout)
         if step.op == "expect_eof":
@@ -218,6 +227,20 @@ class _Conn:
             return True
         if step.op == "mark":
             self.server.mark(self.conn_id, step.payload)
+            return True
+        if step.op == "pause_reading":
+            seconds = float(step.payload)
+            self.t.add("fault", conn=self.conn_id, fault="pause_reading", seconds=seconds)
+            sock = self.writer.get_extra_info("socket")
+            if sock is not None:  # no receive-window growth (up to tcp_rmem's max) to soak it up
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _PAUSED_RCVBUF)
+            self.reading.clear()
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                self.reading.set()
+            self.t.add("note", conn=self.conn_id, message=f"{step.path}: reading again after {seconds:g}s")
             return True
         if step.op == "await":
             if not await self.server.awaited(step.payload, timeout=timeout):
@@ -303,6 +326,23 @@ class _Conn:
             where = f".expect.{found.path}" if found.path else ".expect"
             self.finding(layer=step.layer, message=f"{step.path}{where}: expected {found.expected}, got {found.actual}")
         return True
+
+    async def _expect_eventually(self, step: WsStep, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            msg = await self.next_message(max(0.0, deadline - loop.time()))
+            if msg is None:
+                self.finding(layer=step.layer, message=f"{step.path}: no client message matching {render(step.payload)} within {timeout:g}s")
+                return False
+            kind, value = msg
+            if kind in ("close", "eof"):
+                what = "sent a close frame" if kind == "close" else "closed the connection"
+                self.finding(layer=step.layer, message=f"{step.path}: client {what} before a message matching {render(step.payload)}")
+                return False
+            if kind == "text" and value[1] is not None and match(step.payload, value[1], path="") is None:
+                return True
+            self._extra(kind, value, where=step.path)
 
     async def _expect_close(self, step: WsStep, timeout: float) -> bool:
         loop = asyncio.get_running_loop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from syrupy.data import Snapshot, SnapshotCollection
+from syrupy.data import Snapshot, SnapshotCollection, SnapshotCollections
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 
@@ -84,6 +84,21 @@ class CaseSnapshotExtension(SingleFileSnapshotExtension):
         if path is None:
             return super().matches_test_location(test_location=test_location, snapshot_location=snapshot_location)
         return Path(snapshot_location).resolve() == path.resolve()
+
+    def discover_snapshots(self, *, test_location: PyTestLocation, ignore_extensions: list[str] | None = None) -> SnapshotCollections:
+        """Only the snapshots of this run's cases: syrupy deletes every discovered snapshot
+        no test used when it thinks a module ran whole, and the one suite module "runs
+        whole" even for one case file. Snapshots of no case are the plugin's business
+        (removed only for folders a run named whole)."""
+        discovered = super().discover_snapshots(test_location=test_location, ignore_extensions=ignore_extensions)
+        if case_of_item(test_location.item) is None:
+            return discovered
+        ids = {case.id for item in test_location.item.session.items if (case := case_of_item(item)) is not None}
+        kept = SnapshotCollections()
+        for collection in discovered:
+            if Path(collection.location).stem in ids:
+                kept.add(collection)
+        return kept
 
     def read_snapshot_collection(self, *, snapshot_location: str) -> SnapshotCollection:
         collection = SnapshotCollection(location=snapshot_location)

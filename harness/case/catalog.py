@@ -94,11 +94,11 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
         entries.append(Entry(file=file, id=case.id, case=None if errors else case, errors=tuple(errors)))
     if check_snapshots:
         folders = [Path(s) for s in (specs or [CASES_DIR]) if Path(s).is_dir()]
-        entries += _orphan_snapshots([e for e in entries if any(_under(e.file, f) for f in folders)])
+        entries += _orphan_snapshots([e for e in entries if any(is_under(e.file, f) for f in folders)])
     return sorted(entries, key=lambda e: (e.id, str(e.file)))
 
 
-def _under(file: Path, folder: Path) -> bool:
+def is_under(file: Path, folder: Path) -> bool:
     return file.resolve().is_relative_to(folder.resolve())
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.case.catalog import load_catalog
+from harness.case.catalog import is_under, load_catalog
+from harness.paths import CASES_DIR
 from harness.pytest_plugin.state import STATE, PluginState
 
 
@@ -149,7 +150,10 @@ def _orphan_snapshots(config: pytest.Config, results: list[dict]) -> list[Path]:
     entries = load_catalog(state.case_specs or None)
     if len(results) != len(entries):
         return []
-    cases: list[Case] = [e.case for e in entries if e.case is not None]
+    # Only the folders the run named whole: a case file named alone says nothing about the
+    # other snapshots beside it (the catalog's rule for `wireplay validate`, too).
+    folders_named = [Path(s) for s in (state.case_specs or [CASES_DIR]) if Path(s).is_dir()]
+    cases: list[Case] = [e.case for e in entries if e.case is not None and any(is_under(e.file, f) for f in folders_named)]
     ids = {e.id for e in entries}
     folders = {c.snapshot_path(impl, root=state.snapshot_dir).parent for c in cases for impl in impls}
     orphans = sorted(f for folder in folders for f in folder.glob("*.jsonl") if f.stem not in ids)

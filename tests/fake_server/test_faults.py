@@ -246,6 +246,37 @@ def test_websocket_stalled_close_never_answers_and_keeps_tcp_open():
     run(main())
 
 
+def test_websocket_pause_reading_backs_up_the_clients_writes_then_reads_everything():
+    frame, frames = "x" * 262_144, 100  # 25 MiB: more than loopback's socket buffers hold
+
+    async def main():
+        script = [{"send": {"type": "ready"}}, {"pause_reading": 1.5}, {"mark": "resumed"}]
+        async with server({"websocket": {"path": "/v1/realtime"}, "extra_messages": "allow", "script": script}) as srv:
+            async with connect(ws_url(srv), open_timeout=3, close_timeout=1, max_size=None) as ws:
+                assert json.loads(await ws.recv()) == {"type": "ready"}
+                sent = 0
+
+                async def flood():
+                    nonlocal sent
+                    for _ in range(frames):
+                        await ws.send(frame)
+                        sent += 1
+
+                task = asyncio.create_task(flood())
+                while not any(r.kind == "fault" and r.data.get("fault") == "pause_reading" for r in srv.transcript):
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.75)  # well inside the pause
+                during = (sent, sum(r.kind == "ws_recv" for r in srv.transcript))
+                await asyncio.wait_for(task, 15)
+                while sum(r.kind == "ws_recv" for r in srv.transcript) < frames:
+                    await asyncio.sleep(0.01)
+            assert during[1] == 0  # nothing read while paused
+            assert 0 < during[0] < frames  # the client's sends blocked part way
+            assert any(r.kind == "mark" and r.data.get("name") == "resumed" for r in srv.transcript)
+
+    run(main())
+
+
 def test_websocket_close_with_code_and_reason():
     async def main():
         async with server({"websocket": {"path": "/v1/realtime"}, "script": [{"close": {"code": 4001, "reason": "go away"}}]}) as srv:

@@ -136,6 +136,9 @@ def test_snapshots_of_no_case_are_reported_and_removed_on_update_of_a_whole_run(
     project.runpytest(*args).stdout.fnmatch_lines(["*snapshots of no case (1) (--snapshot-update removes them)*foundation.p.gone.jsonl*"])
     project.runpytest(*args, "--snapshot-update", "-k", "pass")
     assert orphan.exists()  # a -k run never removes what it did not run
+    one_file = next(f for f in (project.path / "cases" / "foundation").glob("*.yaml") if "pass" in f.read_text())
+    project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", str(one_file), "--wireplay-snapshots", "--snapshot-update")
+    assert orphan.exists()  # nor does a run of one case file: the rest of its folder was not run
     project.runpytest(*args, "--snapshot-update")
     assert not orphan.exists()  # a whole run's update removes it (syrupy's rule)
 

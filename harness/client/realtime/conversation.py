@@ -56,6 +56,9 @@ CLOSED_WITHOUT_HANDSHAKE = "connection closed without a closing handshake"
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 REALTIME_ENDPOINT = "/realtime"  # the `endpoint` of the auth tags (docs/auth.md)
 _TASK_CANCEL_TIMEOUT_S = 1.0
+AUDIO_IN_QUEUE_CAPACITY = 256
+"""core's `AUDIO_IN_QUEUE_CAPACITY`: audio waits here for the socket; a frame that finds the
+queue full is dropped (`try_send` → `TrySendError::Full`, only a `warn!`; realtime-wire §6.3)."""
 
 Emit = Callable[[dict[str, Any]], None]
 HandoffHook = Callable[[dict[str, Any]], None]
@@ -64,7 +67,8 @@ HandoffHook = Callable[[dict[str, Any]], None]
 class _Conversation:
     """One connected conversation: its socket, its state machine and its reader task."""
 
-    __slots__ = ("active", "lock", "outbox", "reader", "session", "session_id", "writer", "ws")
+    __slots__ = ("active", "audio", "audio_pump", "dropped_audio", "lock", "outbox", "reader",
+                 "session", "session_id", "writer", "ws")  # fmt: skip
 
     def __init__(self, *, ws: ClientConnection, session: RealtimeSession, session_id: str):
         self.ws = ws
@@ -78,6 +82,10 @@ class _Conversation:
         self.outbox: asyncio.Queue[HandoffOutput] = asyncio.Queue()
         """The delegated turn's replies, in order (core's assistant-output channel, §6.4)."""
         self.writer: asyncio.Task[None] | None = None
+        self.audio: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue(AUDIO_IN_QUEUE_CAPACITY)
+        """Audio frames not yet sent (core's bounded audio channel, §6.3)."""
+        self.audio_pump: asyncio.Task[None] | None = None
+        self.dropped_audio = 0
 
 
 def _describe(exc: BaseException) -> str:
@@ -226,6 +234,7 @@ class RealtimeClient:
             previous.active = False
             await _cancel(previous.reader)
             await _cancel(previous.writer)
+            await _cancel(previous.audio_pump)
             _drop(previous.ws)
 
         cfg = self._config
@@ -299,13 +308,60 @@ class RealtimeClient:
         return api_key, None
 
     async def _audio(self, args: Mapping[str, Any]) -> None:
-        data = args["data"]
-        rate = int(args.get("sample_rate") or 24_000)
-        channels = int(args.get("num_channels") or 1)
-        samples = args.get("samples_per_channel")
-        await self._command(lambda session: session.send_audio(
-            data, sample_rate=rate, num_channels=channels,
-            samples_per_channel=None if samples is None else int(samples)))  # fmt: skip
+        # realtime-wire §6.3 `handle_audio` → `audio_in`: queue the frame without waiting;
+        # when the queue is full (the socket is not taking frames as fast as they come) the
+        # frame is dropped, silently but for codex's log line, and the conversation goes on.
+        conversation = self._conversation
+        if conversation is None or not conversation.active:
+            self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE, code=BAD_REQUEST))
+            return
+        try:
+            conversation.audio.put_nowait(args)
+        except asyncio.QueueFull:
+            conversation.dropped_audio += 1  # `warn!("dropping input audio frame due to full queue")`
+            return
+        if conversation.audio_pump is None:
+            conversation.audio_pump = self._spawn(self._audio_loop(conversation))
+        await asyncio.sleep(0)  # core's input task runs beside the caller: let it take the frame
+
+    async def _audio_loop(self, conversation: _Conversation) -> None:
+        """The input task's audio arm (§6.4): each queued frame in order. A blocked socket
+        holds the conversation's lock, so its reads wait too, as codex's one `select!` loop
+        does while it awaits `send_audio_frame`."""
+        while True:
+            args = await conversation.audio.get()
+            try:
+                samples = args.get("samples_per_channel")
+                async with conversation.lock:
+                    if not conversation.active:
+                        return
+                    step = conversation.session.send_audio(
+                        args["data"], sample_rate=int(args.get("sample_rate") or 24_000),
+                        num_channels=int(args.get("num_channels") or 1),
+                        samples_per_channel=None if samples is None else int(samples))  # fmt: skip
+                    stop = await self._apply(conversation, step)
+                    if stop:
+                        self._detach(conversation)
+            finally:
+                conversation.audio.task_done()
+            if stop:
+                await _cancel(conversation.reader)
+                await self._finish(conversation)
+                return
+
+    @staticmethod
+    async def _audio_sent(conversation: _Conversation) -> None:
+        """Wait until the audio queued before this op is on the socket (or the conversation
+        ended). Codex's `select!` picks its arms in no fixed order, so any order of audio and
+        another op is valid on the wire; the reference keeps the steps' order."""
+        pump = conversation.audio_pump
+        if pump is None or pump.done():
+            return
+        drained = asyncio.ensure_future(conversation.audio.join())
+        try:
+            await asyncio.wait({drained, pump}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            drained.cancel()
 
     async def _text(self, args: Mapping[str, Any]) -> None:
         text = args["text"]
@@ -390,6 +446,7 @@ class RealtimeClient:
             conversation.active = False
             await _cancel(conversation.reader)
             await _cancel(conversation.writer)
+            await _cancel(conversation.audio_pump)
             _drop(conversation.ws)
         self._emit(ev.conversation_closed(reason=ev.REASON_REQUESTED))
 
@@ -491,6 +548,7 @@ class RealtimeClient:
             if report_idle:
                 self._emit(ev.runtime_error(NOT_RUNNING_MESSAGE, code=BAD_REQUEST))
             return
+        await self._audio_sent(conversation)
         async with conversation.lock:
             if not conversation.active:
                 if report_idle:
