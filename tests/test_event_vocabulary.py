@@ -43,3 +43,22 @@ def test_unknown_and_malformed_events_are_named():
     assert vocabulary_problems({"type": "turn.exploded"}) == ["event type 'turn.exploded' is not in the vocabulary (schemas/events.schema.json)"]
     problems = vocabulary_problems({"type": "conversation.closed", "reason": 5})
     assert problems and problems[0].startswith("event 'conversation.closed' field reason:")
+
+
+def _event_types() -> set[str]:
+    types: set[str] = set()
+    for schema in sorted((CASES_DIR.parent / "schemas" / "events").glob("*.schema.json")):
+        for definition in json.loads(schema.read_text())["$defs"].values():
+            declared = definition.get("properties", {}).get("type", {})
+            types.update([declared["const"]] if "const" in declared else declared.get("enum", []))
+    return types
+
+
+def test_every_event_type_is_in_the_readme_table():
+    readme = (CASES_DIR.parent / "README.md").read_text()
+    table = readme[readme.index("## The event vocabulary"):]
+    table = table[: table.index("\n## ")]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    missing = sorted(t for t in _event_types() if not any(f"`{t}`" in row for row in rows))
+    assert len(_event_types()) > 40
+    assert missing == [], "event types missing from the README's event table"
