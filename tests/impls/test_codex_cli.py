@@ -260,9 +260,20 @@ def test_websocket_records_and_the_logged_retry():
         {"type": "telemetry.ws_connect", "duration_ms": 15.0, "success": False, "status": 503, "error": "http 503"},
         {"type": "telemetry.ws_connect", "duration_ms": 28.0, "success": True, "status": 101},
         {"type": "telemetry.request", "transport": "websocket", "attempt": 1, "duration_ms": 0.0},
+        {"type": "turn.retry_scheduled", "attempt": 1, "max_retries": 1, "delay_ms": 209},
         {"type": "telemetry.request", "transport": "websocket", "attempt": 2, "duration_ms": 1.0},
     ]
     assert retries == [("Reconnecting... 1/1", "stream disconnected before completion: IO error: Connection reset by peer (os error 104)")]
+
+
+@pytest.mark.parametrize(("shown", "delay_ms"), [("1.5s", 1500), ("230.412ms", 230), ("0ns", 0), ("900µs", 1), ("2s", 2000)])
+def test_the_retry_delay_codex_logs_as_rust_prints_a_duration(shown, delay_ms):
+    events = []
+    log = ResponsesLog(emit=events.append)
+    record = parse_line(f"2026-12-06T04:17:29.812090Z  WARN codex_core::responses_retry: stream disconnected - retrying sampling request (2/5 in {shown})... retries=2")
+    assert record is not None
+    log.feed(record)
+    assert events == [{"type": "turn.retry_scheduled", "attempt": 2, "max_retries": 5, "delay_ms": delay_ms}]
 
 
 def test_parsed_realtime_events_codex_logs():
@@ -497,12 +508,13 @@ expect:
     )
     run = run_case(c, adapter=codex)
     events = [e for e in reported(run) if not e["type"].startswith("telemetry.")]
-    assert [e["type"] for e in events] == ["turn.started", "turn.stream_error", "error", "turn.completed"], events
-    assert events[1]["message"] == "Reconnecting... 1/1"
-    assert events[2]["code"] == "http_connection_failed" and events[2]["http_status"] == 401
-    assert events[2]["request_id"] == "req_1"  # shown only in codex's text: `…, request id: req_1`
-    assert events[2]["message"].startswith("unexpected status 401 Unauthorized: bad key, url: http://127.0.0.1:")
-    assert events[3] == {"type": "turn.completed", "status": "failed"}
+    assert [e["type"] for e in events] == ["turn.started", "turn.retry_scheduled", "turn.stream_error", "error", "turn.completed"], events
+    assert events[1]["attempt"] == 1 and events[1]["max_retries"] == 1 and events[1]["delay_ms"] >= 0
+    assert events[2]["message"] == "Reconnecting... 1/1"
+    assert events[3]["code"] == "http_connection_failed" and events[3]["http_status"] == 401
+    assert events[3]["request_id"] == "req_1"  # shown only in codex's text: `…, request id: req_1`
+    assert events[3]["message"].startswith("unexpected status 401 Unauthorized: bad key, url: http://127.0.0.1:")
+    assert events[4] == {"type": "turn.completed", "status": "failed"}
     result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
 

@@ -57,6 +57,7 @@ REPORTED_EVENT_TYPES = frozenset(
         "turn.started",
         "turn.completed",
         "turn.stream_error",
+        "turn.retry_scheduled",
         "turn.model_reroute",
         "turn.tool_call",
         "responses.output_item_done",

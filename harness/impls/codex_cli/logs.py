@@ -13,8 +13,9 @@ turns on exactly the targets that carry facts of the vocabulary (:data:`RUST_LOG
 - ``feedback_tags`` — the feedback tags codex attaches to each request attempt
   (``FeedbackRequestTags``) and to each 401 recovery (``emit_feedback_auth_recovery_tags``).
 - ``codex_core::responses_retry`` — ``stream disconnected - retrying sampling request (n/m
-  in …)… sampling_error=…``: every turn-level retry, also the first websocket one that
-  codex's release build does not show its user.
+  in …)… sampling_error=…``: every turn-level retry with the delay codex sleeps before it
+  (``turn.retry_scheduled``), also the first websocket one that codex's release build does
+  not show its user.
 - ``codex_api::endpoint::realtime_websocket::methods`` — ``realtime websocket parsed
   event event=<RealtimeEvent>``: every realtime server event codex parsed, as Rust's
   Debug text of its own enum.
@@ -58,7 +59,10 @@ _KNOWN_KEYS = frozenset({
     "slug", "user.account_id", "user.email", "turn_id", "retries", "max_retries", "sampling_error", "event",
     "last_model_response_id", "prompt_length", "prompt", "provider_name",
 })  # fmt: skip
-_RETRY_MESSAGE = re.compile(r"^stream disconnected - retrying sampling request \((?P<n>\d+)/(?P<m>\d+) in [^)]*\)\.\.\.")
+_RETRY_MESSAGE = re.compile(r"^stream disconnected - retrying sampling request \((?P<n>\d+)/(?P<m>\d+) in (?P<delay>[^)]*)\)\.\.\.")
+# Rust's `Debug` of a `Duration`: `1.5s`, `230.123ms`, `500µs`, `0ns`.
+_DURATION = re.compile(r"^(?P<value>\d+(?:\.\d+)?)(?P<unit>s|ms|µs|us|ns)$")
+_UNIT_MS = {"s": 1000.0, "ms": 1.0, "µs": 0.001, "us": 0.001, "ns": 0.000001}
 _TERMINAL_KINDS = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
 
@@ -316,5 +320,9 @@ class ResponsesLog:
         if m is None:
             return
         self._retries = int(m["n"])
+        delay = _DURATION.match(m["delay"].strip())
+        if delay is not None:  # the delay codex sleeps before this retry (responses_retry)
+            delay_ms = round(float(delay["value"]) * _UNIT_MS[delay["unit"]])
+            self.emit({"type": "turn.retry_scheduled", "attempt": int(m["n"]), "max_retries": int(m["m"]), "delay_ms": delay_ms})
         if self.on_stream_error is not None:
             self.on_stream_error(f"Reconnecting... {m['n']}/{m['m']}", str(record.fields.get("sampling_error", "")))
