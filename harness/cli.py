@@ -186,13 +186,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from harness.case.loader import load_case
+    from harness.paths import CASES_DIR
     from harness.serve import serve_case
+    from harness.serving import find_case
 
+    # A path, or an id in the bundled suite, the current folder's ini cases and --cases.
+    extra = [*_ini_cases(_project_ini(Path.cwd())), *(args.cases or [])]
     try:
-        case = load_case(Path(args.case))
-    except CaseError as exc:
-        _err(str(exc))
+        case = find_case(args.case, specs=[str(CASES_DIR), *extra] if extra else None)
+    except (LookupError, ValueError) as exc:
+        _err(f"wireplay: {exc.args[0] if exc.args else exc}")
         return 1
     stop = asyncio.Event()
 
@@ -201,9 +204,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signal.SIGINT, stop.set)
             loop.add_signal_handler(signal.SIGTERM, stop.set)
-        return await serve_case(case, host=args.host, port=args.port, allow_remote=args.allow_remote, stop=stop, out=_out, transcript_path=args.transcript)
+        return await serve_case(case, host=args.host, port=args.port, allow_remote=args.allow_remote, stop=stop, out=_out_now, transcript_path=args.transcript)
 
     return asyncio.run(main())
+
+
+def _out_now(text: str) -> None:
+    """A line the user watches for (a request as it arrives): flushed at once, even into a pipe."""
+    _out(text)
+    sys.stdout.flush()
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -297,12 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--no-snapshots", action="store_true", help="do not require each case's snapshot file")
     val.set_defaults(func=_cmd_validate)
 
-    srv = sub.add_parser("serve", help="serve one case for a client run by hand")
-    srv.add_argument("case")
+    srv = sub.add_parser("serve", help="serve one case for a client run by hand (Ctrl-C: the wire verdict)")
+    srv.add_argument("case", metavar="CASE", help="a case id (bundled suite, the ini's wireplay_cases, --cases) or a case file")
+    srv.add_argument("--cases", action="append", metavar="PATH|GLOB", help="also look the id up in these case files/folders")
     srv.add_argument("--host", default="127.0.0.1")
     srv.add_argument("--port", type=int, default=0)
     srv.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
-    srv.add_argument("--transcript", default=None, metavar="FILE", help="also write the transcript as JSON here")
+    srv.add_argument("--transcript", default=None, metavar="FILE", help="write the transcript (JSON, redacted) here (default: a new file in the temp folder)")
     srv.set_defaults(func=_cmd_serve)
     bench = sub.add_parser("bench", help="measure the harness against raw baselines (prints figures)")
     bench.add_argument("--json", action="store_true")

@@ -13,7 +13,6 @@ import asyncio
 import copy
 import dataclasses
 import json
-import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -21,15 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fake_server.matchers import match, render
-from fake_server.proxy import proxy_options
 from fake_server.redact import redact_json, redact_text
-from fake_server.script import MAIN_LISTENER
 from fake_server.server import FakeServer
-from harness.adapters.base import Adapter, Endpoint, Session
+from harness.adapters.base import Adapter, Session
 from harness.case.model import Case, ClientStep
 from harness.errors import Unsupported
 from harness.layer import ALL_LAYERS, Layer
 from harness.revision import SEED
+from harness.serving import CaseServer
 from harness.verdict.events import (
     EventScope,
     event_types,
@@ -157,55 +155,6 @@ class CaseResult:
         })
 
 
-def _merged_config(case: Case) -> dict[str, Any]:
-    """The case's client config with its profile settings merged into each area."""
-    config = copy.deepcopy(dict(case.config))
-    for area, setting in case.profile.items():
-        section = config.setdefault(area, {})
-        if isinstance(setting, str):
-            section["profile"] = setting
-        else:
-            base = section.get("profile")
-            merged = {"preset": base} if isinstance(base, str) else dict(base or {})
-            merged.update(setting)
-            section["profile"] = merged
-    return config
-
-
-_PLACEHOLDER = re.compile(r"\$\{([a-z][a-z0-9_-]*):([a-z_-]+)\}")
-
-
-def _resolve_placeholders(value: Any, *, origins: Mapping[str, str], bundle: Callable[[str], Any] | None) -> Any:
-    """Replace ``${server:origin}`` / ``${server:ws_origin}`` (the main listener),
-    ``${<listener>:origin}`` / ``${<listener>:ws_origin}`` and ``${tls:<bundle>}`` in strings.
-
-    They let a case configure base URLs and CA files that exist only once its server runs.
-    """
-
-    def one(m: re.Match[str]) -> str:
-        kind, name = m.groups()
-        if kind == "tls":
-            if bundle is None:
-                raise ValueError(f"${{tls:{name}}} needs server.tls: true in the case")
-            return str(bundle(name))
-        listener = MAIN_LISTENER if kind == "server" else kind
-        if listener not in origins:
-            raise ValueError(f"unknown placeholder ${{{kind}:{name}}}; expected server, tls or a listener of server.listeners ({', '.join(sorted(origins))})")
-        origin = origins[listener]
-        values = {"origin": origin, "ws_origin": origin.replace("http", "ws", 1)}
-        if name not in values:
-            raise ValueError(f"unknown placeholder ${{{kind}:{name}}}; expected origin or ws_origin")
-        return values[name]
-
-    if isinstance(value, dict):
-        return {k: _resolve_placeholders(v, origins=origins, bundle=bundle) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve_placeholders(v, origins=origins, bundle=bundle) for v in value]
-    if isinstance(value, str):
-        return _PLACEHOLDER.sub(one, value)
-    return value
-
-
 class _Events:
     """Events reported by the implementation, stamped on the server's clock."""
 
@@ -283,6 +232,20 @@ async def _drive(case: Case, session: Session, events: _Events, server: FakeServ
     events.run.running_step = ""
 
 
+async def _release(session: Session | None, run: CaseRun, *, quiet: bool) -> None:
+    """Close the implementation's session with a bound of its own, outside the case's (a
+    slow release is not a slow case); a failure to shut down is an ERROR unless the case
+    already ended otherwise (``quiet``)."""
+    if session is None:
+        return
+    try:
+        await asyncio.wait_for(session.aclose(), _TEARDOWN)
+    except Exception:
+        if not quiet and run.status == "completed":
+            run.status = "error"
+            run.error = "the implementation failed to shut down:\n" + _tail(traceback.format_exc())
+
+
 def _tail(text: str) -> str:
     lines = text.rstrip().splitlines()
     return "\n".join(lines[-_TRACE_TAIL:])
@@ -315,34 +278,24 @@ async def run_case_async(
         run.error = f"nothing left to judge: {case.id} asserts nothing in the layers {adapter.name} claims ({claimed}) that it can report"
         return run
     started = time.monotonic()
-    bundle: Callable[[str], Any] | None = None
-    material = None
-    if case.tls and ssl_context is None:
-        from fake_server.tls import server_options, tls_material
-
-        material = tls_material()
-        server_ssl = material.server_context(**server_options(case.server.get("tls")))  # cert, versions (docs/tls.md)
-        ssl_context, ca_file, bundle = server_ssl, str(material.bundle("ca")), material.bundle
-    server = FakeServer(case.script, ssl=ssl_context, proxy=proxy_options(case.server.get("proxy"), material))
-    events = _Events(run, server.transcript.now)
-    session: Session | None = None
+    # Serving (TLS, listeners, proxy, placeholders, teardown): harness.serving, shared with
+    # `wireplay serve` and the wireplay_server fixture.
+    served = CaseServer(case, ssl_context=ssl_context, ca_file=ca_file, settle=_SETTLE)
+    server = served.server
+    events = _Events(run, served.now)
     bound = timeout if timeout is not None else case.timeout
     try:
-        await server.start()
-        origins = {name: server.origin_of(name) for name in server.ports}
-        if server.proxy is not None:
-            origins["proxy"] = server.proxy.origin  # ${proxy:origin}: the client's HTTPS_PROXY
-        given = _resolve_placeholders(dict(case.endpoint), origins=origins, bundle=bundle)
-        endpoint = Endpoint(
-            origin=server.origin,
-            base_url=given.get("base_url", f"{server.origin}/v1"),
-            ca_file=ca_file,
-            realtime_base_url=given.get("realtime_base_url"),
-        )
-        config = _resolve_placeholders(_merged_config(case), origins=origins, bundle=bundle)
-        async with asyncio.timeout(bound):
-            session = await adapter.start(endpoint=endpoint, config=config, emit=events.emit, case_id=case.id)
-            await _drive(case, session, events, server, deadline=asyncio.get_running_loop().time() + bound)
+        async with served:
+            assert served.endpoint is not None
+            session: Session | None = None
+            try:
+                async with asyncio.timeout(bound):
+                    session = await adapter.start(endpoint=served.endpoint, config=served.config, emit=events.emit, case_id=case.id)
+                    await _drive(case, session, events, server, deadline=asyncio.get_running_loop().time() + bound)
+            except BaseException:
+                await _release(session, run, quiet=True)
+                raise
+            await _release(session, run, quiet=False)
     except Unsupported as exc:
         run.status = "unsupported"
         run.error = f"{adapter.name} cannot do what this case asks: {exc}"
@@ -353,22 +306,9 @@ async def run_case_async(
     except Exception:
         run.status = "error"
         run.error = _tail(traceback.format_exc())
-    finally:
-        if session is not None:
-            # Teardown has its own bound, outside the case's: a slow release is not a slow case.
-            try:
-                await asyncio.wait_for(session.aclose(), _TEARDOWN)
-            except Exception:
-                if run.status == "completed":
-                    run.status = "error"
-                    run.error = "the implementation failed to shut down:\n" + _tail(traceback.format_exc())
-        try:
-            await server.settle(timeout=_SETTLE)
-        finally:
-            await server.aclose()
-    run.server_findings = server.findings()
-    run.records = list(server.transcript.records)
-    run.wire_log = server.transcript.to_json()
+    run.server_findings = served.findings()
+    run.records = list(served.records)
+    run.wire_log = served.wire_log()
     run.duration = time.monotonic() - started
     return run
 

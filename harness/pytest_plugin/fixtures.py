@@ -15,6 +15,7 @@ import pytest
 from fake_server.redact import redact_text
 from harness.adapters.base import Adapter
 from harness.case.catalog import REFERENCE, Entry
+from harness.case.model import Case
 from harness.expectations import Known, load_expectations
 from harness.implementations import adapter_for
 from harness.layer import ALL_LAYERS
@@ -22,6 +23,7 @@ from harness.pytest_plugin.respx_served import RespxServedCase
 from harness.pytest_plugin.served import ServedCase
 from harness.pytest_plugin.state import STATE
 from harness.runner import CaseResult, judge, run_case
+from harness.serving import find_case
 from harness.snapshots import CaseSnapshotExtension
 from harness.verdict.outcome import Outcome
 
@@ -92,7 +94,7 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
 
     def run(entry: Entry) -> EntryResult:
         if entry.case is None:
-            record = {
+            invalid: dict[str, Any] = {
                 "id": entry.id,
                 "implementation": wireplay_adapter.name,
                 "outcome": Outcome.ERROR.value,
@@ -103,12 +105,12 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
                 "events": {"ok": True, "findings": [], "non_strict": [], "received": []},
                 "wire_log": [],
             }
-            request.node.user_properties.append(("wireplay", json.dumps(record)))
-            pytest.fail("ERROR: invalid case file\n" + record["detail"], pytrace=False)
+            request.node.user_properties.append(("wireplay", json.dumps(invalid)))
+            pytest.fail("ERROR: invalid case file\n" + invalid["detail"], pytrace=False)
         case = entry.case
         run_ = run_case(case, adapter=wireplay_adapter, loop=wireplay_loop)
         result = judge(run_)
-        record = result.to_json()
+        record: dict[str, Any] = result.to_json()
         problem: str | None = None
         if state.snapshot_impl is not None and case.snapshot and run_.status == "completed":
             path = case.snapshot_path(state.snapshot_impl, root=state.snapshot_dir)
@@ -129,27 +131,19 @@ def wireplay_entry_result(request: pytest.FixtureRequest, wireplay_adapter: Adap
     return run
 
 
-def _find_case(state_entries: list[Entry] | None, specs: list[str], case_id_or_path: str) -> Any:
-    from harness.case.catalog import load_catalog
-    from harness.case.loader import load_case
-
-    if case_id_or_path.endswith((".yaml", ".yml")):
-        return load_case(Path(case_id_or_path))
-    entries = state_entries if state_entries is not None else load_catalog(specs or None)
-    for entry in entries:
-        if entry.id == case_id_or_path:
-            if entry.case is None:
-                raise ValueError("\n".join(str(e) for e in entry.errors))
-            return entry.case
-    raise LookupError(f"no case with id '{case_id_or_path}' in the selected suite")
+def _find_case(state_entries: list[Entry] | None, specs: list[str], case_id_or_path: str) -> Case:
+    """A case by file, or by id in the selected suite (harness.serving.find_case)."""
+    return find_case(case_id_or_path, entries=state_entries, specs=specs or None)
 
 
 @pytest.fixture
 def wireplay_server(pytestconfig: pytest.Config) -> Iterator[Callable[[str], ServedCase]]:
     """Serve a case (by id or file) for a hand-written client test; stopped at teardown.
 
-    ``served = wireplay_server("foundation.ws.stalled-close")`` gives ``served.base_url``;
-    after driving your client, ``served.stop()`` returns the wire verdict.
+    ``served = wireplay_server("foundation.ws.stalled-close")`` gives ``served.base_url``
+    (and, on a TLS case, ``served.ca_file`` to trust; ``served.config`` is the case's
+    client config); after driving your client, ``served.stop()`` returns the wire verdict.
+    The server is the runner's own (harness.serving): same TLS, listeners and proxy.
     """
     state = pytestconfig.stash[STATE]
     started: list[ServedCase] = []

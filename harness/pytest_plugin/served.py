@@ -1,7 +1,10 @@
 """A case's fake server in a background thread, for hand-written (synchronous) tests.
 
 ``wireplay_server`` hands one of these to a test that drives its own client against a
-case's script and then asks for the wire verdict.
+case's script and then asks for the wire verdict. The server is the runner's and
+``wireplay serve``'s own lifecycle (``harness.serving.CaseServer``): a TLS case is
+served over TLS, with ``ca_file`` to trust; listeners, the proxy and the client's
+endpoint and config (placeholders resolved) are there too.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from fake_server.server import FakeServer
+from harness.adapters.base import Endpoint
 from harness.case.model import Case
 from harness.layer import ALL_LAYERS, Layer
 from harness.revision import SEED
-from harness.verdict.events import EventScope
-from harness.verdict.wire import WireVerdict, judge_wire
+from harness.serving import CaseServer
+from harness.verdict.wire import WireVerdict
 
 
 __all__ = ["ServedCase"]
@@ -35,35 +38,43 @@ class ServedCase:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"wireplay-{case.id}", daemon=True)
         self._thread.start()
-        self._server = FakeServer(self.case.script)
-        self._call(self._server.start())
-        self.origin = self._server.origin
-        self.base_url = f"{self.origin}/v1"
+        self._served = CaseServer(self.case)
+        try:
+            self._call(self._served.__aenter__())
+        except BaseException:
+            self._shutdown()
+            raise
+        assert self._served.endpoint is not None
+        self.endpoint: Endpoint = self._served.endpoint
+        self.origin = self._served.origin
+        self.base_url = self.endpoint.base_url
+        self.ca_file = self._served.ca_file  # the CA to trust on a TLS case (None otherwise)
+        self.config: dict[str, Any] = self._served.config  # the case's client config, placeholders resolved
         self.verdict: WireVerdict | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self._served.tls
 
     def _call(self, coro: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout=_BOUND)
 
+    def _shutdown(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=_BOUND)
+        self._loop.close()
+
     def stop(self) -> WireVerdict:
         """Stop serving (idempotent) and judge what the server saw."""
         if self.verdict is None:
-            async def finish() -> None:
-                await self._server.settle(timeout=1.0)
-                await self._server.aclose()
-
             try:
-                self._call(finish())
+                self._call(self._served.__aexit__(None, None, None))
             finally:
-                self._loop.call_soon_threadsafe(self._loop.stop)
-                self._thread.join(timeout=_BOUND)
-                self._loop.close()
-            self.verdict = judge_wire(
-                self.case, records=self._server.transcript.records, server_findings=self._server.findings(), events=[],
-                layers=self.layers, scope=EventScope(), implementation="the client",
-            )
+                self._shutdown()
+            self.verdict = self._served.wire_verdict(layers=self.layers)
         return self.verdict
 
     def wire_log(self) -> list[dict[str, Any]]:
         """The redacted transcript so far."""
-        return self._server.transcript.to_json()
+        return self._served.wire_log()
