@@ -338,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("reports", nargs="+", metavar="REPORT.json")
     rep.add_argument("-o", "--output", default="wireplay-report.html", metavar="FILE")
     rep.set_defaults(func=_cmd_report)
+
+    from harness.record.cli import add_record_parser  # wireplay record (docs/record.md)
+
+    add_record_parser(sub)
     return parser
 
 
