@@ -94,6 +94,7 @@ class CaseRun:
     layers: frozenset[Layer] = ALL_LAYERS
     scope: EventScope = field(default_factory=EventScope)
     running_step: str = ""
+    steps: list[list[Any]] = field(default_factory=list)  # [label, started, ended | None] on the events' clock
     duration: float = 0.0
     _normalised: list[dict[str, Any]] | None = None
 
@@ -135,7 +136,7 @@ class CaseResult:
         """The report record; every string is redacted on the way out."""
         wire = self.of_plane(Plane.WIRE)
         events = self.of_plane(Plane.EVENTS)
-        return redact_json({
+        record: dict[str, Any] = redact_json({
             "id": self.case_id,
             "title": self.title,
             "implementation": self.implementation,
@@ -153,6 +154,7 @@ class CaseResult:
             "not_judged": list(self.not_judged),
             "wire_log": list(self.wire_log),
         })
+        return record
 
 
 class _Events:
@@ -219,17 +221,29 @@ async def _wait(step: ClientStep, events: _Events, server: FakeServer, *, deadli
 async def _drive(case: Case, session: Session, events: _Events, server: FakeServer, *, deadline: float) -> None:
     for step in case.steps:
         events.run.running_step = f"{step.path} ({step.op})"
-        if step.op == "sleep":
-            await asyncio.sleep(float(step.args["seconds"]))
-        elif step.op == "wait":
-            if not await _wait(step, events, server, deadline=deadline):
-                return
-        else:
-            for n in range(step.repeat):
-                if step.repeat > 1:
-                    events.run.running_step = f"{step.path} ({step.op}, {n + 1} of {step.repeat})"
-                await session.handle(step.op, copy.deepcopy(dict(step.args)))
+        # When each step started and ended, on the events' clock: a failure shows the
+        # step that was running beside the events received so far.
+        timing: list[Any] = [events.run.running_step + (f" x{step.repeat}" if step.repeat > 1 else ""), events.now(), None]
+        events.run.steps.append(timing)
+        go_on = await _step(step, session, events, server, deadline=deadline)
+        timing[2] = events.now()
+        if not go_on:
+            return
     events.run.running_step = ""
+
+
+async def _step(step: ClientStep, session: Session, events: _Events, server: FakeServer, *, deadline: float) -> bool:
+    """One client step; False stops the case (a failed wait in a judged layer)."""
+    if step.op == "sleep":
+        await asyncio.sleep(float(step.args["seconds"]))
+    elif step.op == "wait":
+        return await _wait(step, events, server, deadline=deadline)
+    else:
+        for n in range(step.repeat):
+            if step.repeat > 1:
+                events.run.running_step = f"{step.path} ({step.op}, {n + 1} of {step.repeat})"
+            await session.handle(step.op, copy.deepcopy(dict(step.args)))
+    return True
 
 
 async def _release(session: Session | None, run: CaseRun, *, quiet: bool) -> None:
@@ -305,7 +319,8 @@ async def run_case_async(
         run.error = f"the case did not finish within its bound of {bound:g}s{step}"
     except Exception:
         run.status = "error"
-        run.error = _tail(traceback.format_exc())
+        step = f"while running {run.running_step}:\n" if run.running_step else ""
+        run.error = step + _tail(traceback.format_exc())
     run.server_findings = served.findings()
     run.records = list(served.records)
     run.wire_log = served.wire_log()
@@ -348,6 +363,29 @@ def judge(run: CaseRun) -> CaseResult:
     """
     result = _judge(run)
     return dataclasses.replace(result, detail=redact_text(result.detail))
+
+
+def _steps_shown(run: CaseRun) -> str:
+    """The client steps with when each started and ended (the events' clock), the one the case
+    stopped in marked, and the server's time marks: read beside the events received."""
+    lines = []
+    stopped = run.status in ("timeout", "error") or bool(run.step_failures)
+    for i, (label, started, ended) in enumerate(run.steps):
+        last = i == len(run.steps) - 1
+        end = f"{ended * 1000:>8.1f}" if ended is not None else "       …"
+        flag = ""
+        if last and ended is None:
+            flag = "  ◀ running when the case stopped"
+        elif last and stopped:
+            flag = "  ◀ the case stopped here"
+        lines.append(f"  {started * 1000:>8.1f} → {end} ms  {label}{flag}")
+    if len(run.steps) == len(run.case.steps) and not stopped and all(s[2] is not None for s in run.steps):
+        lines.append(f"  all {len(run.steps)} step(s) ran")
+    marks = [f"{r.data.get('name')} at {r.t * 1000:.1f} ms" for r in run.records if r.kind == "mark"]
+    shown = "steps (started → ended):\n" + ("\n".join(lines) if lines else "  none started")
+    if marks:
+        shown += "\nserver marks: " + ", ".join(marks[:_EVENTS_SHOWN]) + (f" (and {len(marks) - _EVENTS_SHOWN} more)" if len(marks) > _EVENTS_SHOWN else "")
+    return shown
 
 
 def _events_shown(timed: tuple[dict[str, Any], ...]) -> str:
@@ -395,6 +433,7 @@ def _judge(run: CaseRun) -> CaseResult:
         parts += [str(f) for f in findings]
         if any(f.plane is Plane.EVENTS for f in findings):
             parts += [f"events: {p}" for p in _vocabulary_notes(run)]
+        parts.append(_steps_shown(run))
         parts.append(_events_shown(timed))
     elif outcome is Outcome.NON_STRICT:
         parts += [f"allowed alternative [{layer}]: {why}" for layer, why in events.non_strict]
