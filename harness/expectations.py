@@ -43,6 +43,10 @@ class KnownClass(StrEnum):
     DEVIATION = "deviation"  # the evidence shows the client is wrong
 
 
+_TOP_KEYS = frozenset({"implementation", "version", "expectations"})  # the first two name what the outcomes were observed with
+_ENTRY_KEYS = frozenset({"outcome", "class", "why"})
+
+
 @dataclass(frozen=True, slots=True)
 class Known:
     """A known outcome, its class and its one-line reason."""
@@ -63,12 +67,18 @@ def load_expectations(paths: list[Path]) -> Mapping[str, Known]:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise CaseError(file=path, line=None, field="", message=f"cannot read expectations: {exc}") from None
-        entries = data.get("expectations", {}) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or (data and "expectations" not in data):
+            # A mapping of case ids at the top level would otherwise be silently ignored.
+            raise CaseError(file=path, line=None, field="expectations", message="expected a top-level 'expectations:' mapping of case id → {outcome, class, why} (docs/case-format.md#known-outcomes)")
+        unknown = sorted(set(data) - _TOP_KEYS)
+        if unknown:
+            raise CaseError(file=path, line=None, field=str(unknown[0]), message=f"unknown key; expected {', '.join(sorted(_TOP_KEYS))} (docs/case-format.md#known-outcomes)")
+        entries = data.get("expectations") or {}
         if not isinstance(entries, dict):
-            raise CaseError(file=path, line=None, field="expectations", message="expected a mapping of case id → {outcome, why}")
+            raise CaseError(file=path, line=None, field="expectations", message="expected a mapping of case id → {outcome, class, why}")
         for case_id, entry in entries.items():
             field = f"expectations.{case_id}"
-            if not isinstance(entry, dict) or "outcome" not in entry or not entry.get("why") or "class" not in entry:
+            if not isinstance(entry, dict) or "outcome" not in entry or not entry.get("why") or "class" not in entry or set(entry) - _ENTRY_KEYS:
                 raise CaseError(file=path, line=None, field=field, message="expected {outcome: FAIL|TIMEOUT|ERROR|NON-STRICT|UNSUPPORTED, class: revision|adapter|deviation, why: <one line citing the evidence>}")
             try:
                 outcome = Outcome(entry["outcome"])
