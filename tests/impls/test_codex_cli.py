@@ -26,7 +26,8 @@ from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_T
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.logs import ResponsesLog, parse_line, realtime_event
 from harness.impls.codex_cli.realtime import notification_events
-from harness.impls.codex_cli.responses_app import TurnMapper, error_info
+from harness.impls.codex_cli.mapping import error_info
+from harness.impls.codex_cli.responses_app import TurnMapper
 from harness.impls.codex_cli.sequencer import Sequencer, variant_of
 from harness.impls.codex_cli.texts import error_fields, neutral
 from harness.paths import CASES_DIR
@@ -172,6 +173,9 @@ def test_error_texts_give_status_and_request_id_fields():
     assert ev.error_event(text, None) == {"type": "error", "message": text, "http_status": 401, "request_id": "req_1"}
     assert notification_events("thread/realtime/error", {"message": "unexpected status 403 Forbidden: realtime websocket handshake failed"}) == [
         {"type": "realtime.error", "message": "unexpected status 403 Forbidden: realtime websocket handshake failed", "http_status": 403}]
+    # the app-server's top-level error carries codex's class (observed: not running → badRequest)
+    not_running = {"error": {"message": "conversation is not running", "codexErrorInfo": "badRequest"}, "willRetry": False}
+    assert notification_events("error", not_running) == [{"type": "error", "message": "conversation is not running", "code": "bad_request"}]
 
 
 def test_library_texts_become_the_reference_neutral_texts():

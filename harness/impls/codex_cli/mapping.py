@@ -120,6 +120,20 @@ def warning(message: str) -> dict[str, Any]:
     return {"type": "warning", "message": neutral(message)}
 
 
+def error_info(info: Any) -> dict[str, Any]:
+    """``codexErrorInfo`` (``"usageLimitExceeded"`` or ``{"httpConnectionFailed": {"httpStatusCode": 401}}``) as fields."""
+    fields: dict[str, Any] = {}
+    if isinstance(info, str) and info:
+        fields["code"] = snake_case(info)
+    elif isinstance(info, Mapping) and len(info) == 1:
+        ((variant, detail),) = info.items()
+        fields["code"] = snake_case(str(variant))
+        status = detail.get("httpStatusCode") if isinstance(detail, Mapping) else None
+        if isinstance(status, int) and not isinstance(status, bool):
+            fields["http_status"] = status
+    return fields
+
+
 def error_event(message: str, info: Any) -> dict[str, Any]:
     """``error`` with ``code`` = the ``codex_error_info`` variant and its HTTP status.
 

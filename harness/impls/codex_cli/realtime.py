@@ -25,6 +25,7 @@ from harness.impls.codex_cli.config import (
 )
 from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.logs import REALTIME, parse_line, realtime_event
+from harness.impls.codex_cli.mapping import error_info
 from harness.impls.codex_cli.responses import UnsupportedStep
 from harness.impls.codex_cli.sequencer import RELAYED, Sequencer, variant_of
 from harness.impls.codex_cli.texts import neutral, with_error_fields
@@ -53,7 +54,9 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
         error = params.get("error") if isinstance(params.get("error"), Mapping) else {}
         if params.get("willRetry") or not error.get("message"):
             return []
-        return [with_error_fields({"type": "error", "message": neutral(str(error["message"]))})]
+        event = {"type": "error", "message": neutral(str(error["message"]))}
+        event.update(error_info(error.get("codexErrorInfo")))  # e.g. badRequest → bad_request
+        return [with_error_fields(event)]
     name = method.removeprefix(_PREFIX) if method.startswith(_PREFIX) else None
     if name == "started":
         session_id = params.get("realtimeSessionId") or params.get("threadId")
@@ -174,6 +177,10 @@ class AppServerRealtime:
             request_max_retries=0,
             stream_max_retries=0,
         )
+        if c.get("env_key"):
+            # The provider's env_key, read from the case's client.env (passed as the process
+            # environment): codex's first source of the realtime key (realtime-wire §1).
+            provider["env_key"] = str(c["env_key"])
         if c.get("bearer_token") is not None:
             # The provider's bearer token, which codex prefers to the login's API key
             # (realtime-wire §1). An empty one is passed on: ignoring it is codex's business.

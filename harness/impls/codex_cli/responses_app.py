@@ -57,20 +57,6 @@ def _minus(total: dict[str, int], before: dict[str, int] | None) -> dict[str, in
     return {k: v - (before or {}).get(k, 0) for k, v in total.items()}
 
 
-def error_info(info: Any) -> dict[str, Any]:
-    """``codexErrorInfo`` (``"usageLimitExceeded"`` or ``{"httpConnectionFailed": {"httpStatusCode": 401}}``) as fields."""
-    fields: dict[str, Any] = {}
-    if isinstance(info, str) and info:
-        fields["code"] = ev.snake_case(info)
-    elif isinstance(info, Mapping) and len(info) == 1:
-        ((variant, detail),) = info.items()
-        fields["code"] = ev.snake_case(str(variant))
-        status = detail.get("httpStatusCode") if isinstance(detail, Mapping) else None
-        if isinstance(status, int) and not isinstance(status, bool):
-            fields["http_status"] = status
-    return fields
-
-
 class TurnMapper:
     """The neutral events of one thread's notifications (no I/O): state per turn."""
 
@@ -162,7 +148,7 @@ class TurnMapper:
     @staticmethod
     def _error_event(error: Mapping[str, Any]) -> dict[str, Any]:
         event = ev.error_event(str(error.get("message", "")), None)
-        event.update(error_info(error.get("codexErrorInfo")))
+        event.update(ev.error_info(error.get("codexErrorInfo")))
         return event
 
     def end(self) -> None:
