@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_server.redact import redact_json
+from harness.report.wire_log import bounded_wire_log
 
 
 __all__ = ["REPORT_VERSION", "write_report"]
@@ -33,7 +34,7 @@ def write_report(path: Path, *, results: Sequence[dict[str, Any]], implementatio
         "python": platform.python_version(),
         "totals": dict(sorted(totals.items())),
         "layer_totals": by_layer,
-        "cases": list(results),
+        "cases": [{**r, "wire_log": bounded_wire_log(r["wire_log"])} if r.get("wire_log") else r for r in results],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
