@@ -39,6 +39,7 @@ REFERENCE_CAPABILITIES = frozenset(
         "auth.manager",  # auth.* steps: the auth manager's own operations (docs/auth.md)
         "tls.probe",  # tls.probe: one plain HTTPS request / websocket handshake (docs/tls.md)
         "responses.session_requests",  # responses.request: one model request on the client session (docs/responses.md)
+        "sdk",  # sdk.* steps and server.unrecognized_event: the SDK-level surface (harness/client/sdk.py, docs/contracts.md)
     }
 )
 
@@ -123,6 +124,11 @@ class _ReferenceSession:
                 base_url = self._endpoint.realtime_base_url or self._endpoint.base_url
                 self._clients[area] = RealtimeClient(base_url=base_url, config=section, emit=self._emit, ssl=self._ssl,
                                                      env=self._config.get("env") or {})  # fmt: skip
+            elif area == "sdk":
+                from harness.client.sdk import SdkClient
+
+                self._clients[area] = SdkClient(base_url=self._endpoint.base_url, realtime_base_url=self._endpoint.realtime_base_url,
+                                                config=self._config, emit=self._emit, ssl=self._ssl)  # fmt: skip
             elif area == "responses":
                 from harness.client.responses import ResponsesClient
 
