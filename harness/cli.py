@@ -21,6 +21,7 @@ from pathlib import Path
 from harness.case.catalog import load_catalog
 from harness.errors import CaseError
 from harness.paths import SUITE_MODULE
+from harness.report.merge import MergeError
 
 
 __all__ = ["main"]
@@ -131,6 +132,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--wireplay-snapshots"]
     if args.snapshot_dir:
         pytest_args += ["--wireplay-snapshot-dir", args.snapshot_dir]
+    if args.shard:
+        pytest_args += ["--wireplay-shard", args.shard]
     pytest_args += list(args.pytest_args or [])
     proc = subprocess.Popen(pytest_args)
     try:
@@ -223,9 +226,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
         _err(f"{p}: no such report file (write one with wireplay run --report-json FILE)")
     if missing:
         return 1
-    write_html_report(Path(args.output), inputs=[Path(p) for p in args.reports])
-    _out(f"wrote {args.output}")
+    inputs = [Path(p) for p in args.reports]
+    try:
+        write_html_report(Path(args.output), inputs=inputs)
+        if args.json:
+            _write_merged_json(Path(args.json), inputs=inputs)
+    except MergeError as exc:
+        _err(str(exc))
+        return 1
+    _out(f"wrote {args.output}" + (f" and {args.json}" if args.json else ""))
     return 0
+
+
+def _write_merged_json(out: Path, *, inputs: Sequence[Path]) -> None:
+    """The shards of one implementation's run as one JSON report (totals recounted)."""
+    from harness.report.json_report import write_report
+    from harness.report.merge import merge_reports
+
+    merged = merge_reports([json.loads(p.read_text()) for p in inputs], sources=inputs)
+    if len(merged) != 1:
+        names = ", ".join(str(r["implementation"]) for r in merged)
+        raise MergeError(f"--json merges the shards of one implementation's run; these reports hold {len(merged)} ({names}): give each implementation its own wireplay report --json")
+    (report,) = merged
+    write_report(out, results=report["cases"], implementation=str(report["implementation"]), version=str(report.get("implementation_version") or ""))
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -283,10 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the suite against an implementation")
     run.add_argument("--impl", default=None, help="implementation name (default: reference)")
     run.add_argument("--driver", default=None, metavar="CMD", help="a subprocess driver command (JSON lines)")
-    run.add_argument("--cases", action="append", metavar="PATH|GLOB", help="case files/folders (default: the bundled suite)")
+    run.add_argument("--cases", action="extend", nargs="+", metavar="PATH|GLOB", help="case files/folders, one or more (default: the bundled suite)")
     run.add_argument("-k", default=None, metavar="EXPR", help="select cases by id expression (pytest -k)")
     run.add_argument("-n", default=None, metavar="N", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-json", default=None, metavar="FILE", help="write the JSON report")
+    run.add_argument("--shard", default=None, metavar="I/N", help="run only shard I of N (a case's shard depends on its id alone; merge the shards' reports with wireplay report --json)")
     run.add_argument("--junitxml", default=None, metavar="FILE", help="write JUnit XML")
     run.add_argument("--snapshot-update", action="store_true", help="rewrite event snapshots (review them!)")
     run.add_argument("--snapshots", action="store_true", help="lock this implementation's own event logs in snapshots too (the reference's always are)")
@@ -297,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     lst = sub.add_parser("list", help="list cases")
-    lst.add_argument("--cases", action="append", metavar="PATH|GLOB")
+    lst.add_argument("--cases", action="extend", nargs="+", metavar="PATH|GLOB")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=_cmd_list)
 
@@ -323,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     soak = sub.add_parser("soak", help="run the suite repeatedly, serial and -n 2, and report flaky cases")
     soak.add_argument("--runs", type=int, default=3, help="runs of each kind (default 3)")
     soak.add_argument("--max-seconds", type=float, default=1800, help="start no run after this (default 1800)")
-    soak.add_argument("--cases", action="append", metavar="PATH|GLOB")
+    soak.add_argument("--cases", action="extend", nargs="+", metavar="PATH|GLOB")
     soak.add_argument("--json", action="store_true")
     soak.set_defaults(func=_cmd_soak)
 
@@ -334,9 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     drv = sub.add_parser("driver", help="serve the reference client over the driver protocol (JSON lines on stdin/stdout)")
     drv.set_defaults(func=_cmd_driver)
 
-    rep = sub.add_parser("report", help="merge JSON reports into one HTML matrix")
+    rep = sub.add_parser("report", help="merge JSON reports (implementations, or the shards of one run) into one HTML matrix")
     rep.add_argument("reports", nargs="+", metavar="REPORT.json")
     rep.add_argument("-o", "--output", default="wireplay-report.html", metavar="FILE")
+    rep.add_argument("--json", default=None, metavar="FILE", help="also write the merged JSON report (the shards of one implementation's run)")
     rep.set_defaults(func=_cmd_report)
 
     from harness.record.cli import add_record_parser  # wireplay record (docs/record.md)

@@ -11,6 +11,7 @@ import pytest
 from harness.case.catalog import is_under, load_catalog
 from harness.paths import CASES_DIR
 from harness.pytest_plugin.state import STATE, PluginState
+from harness.shard import Shard, parse_shard
 
 
 __all__ = [
@@ -35,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wireplay-report-json", default=None, metavar="FILE", help="write the JSON report here")
     group.addoption("--wireplay-expectations", action="append", default=[], metavar="FILE", help="known outcomes of this implementation (WPT-style), reported as expected failures")
     group.addoption("--wireplay-snapshots", action="store_true", default=False, help="lock this implementation's own event logs in snapshots too (the reference's always are); update them with --snapshot-update")
+    group.addoption("--wireplay-shard", default=None, metavar="I/N", help="run only shard I of N (1-based; a case's shard depends on its id alone, so CI jobs 1/N..N/N run every case once)")
     group.addoption("--wireplay-snapshot-dir", default=None, metavar="DIR", help="keep snapshots under DIR/<implementation>/<area>/ instead of beside the cases")
     parser.addini("wireplay_cases", type="paths", default=[], help="extra case folders of this project")
     parser.addini("wireplay_impl", default="reference", help="default implementation name")
@@ -70,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         expectation_files=[Path(p) for p in config.getoption("--wireplay-expectations")] + [Path(p) for p in config.getini("wireplay_expectations")],
         snapshots=bool(config.getoption("--wireplay-snapshots")),
         snapshot_dir=Path(d) if (d := config.getoption("--wireplay-snapshot-dir")) else None,
+        shard=_shard(config.getoption("--wireplay-shard")),
     )
     config.pluginmanager.register(_Collector(config.stash[STATE]), "wireplay-collector")
     state = config.stash[STATE]
@@ -81,6 +84,15 @@ def pytest_configure(config: pytest.Config) -> None:
         adapter = adapter_for(impl=state.impl)
         if isinstance(adapter, UnavailableAdapter):
             raise pytest.UsageError(adapter.reason)
+
+
+def _shard(text: str | None) -> Shard | None:
+    if text is None:
+        return None
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _bundled() -> list[str]:
@@ -95,7 +107,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     state = metafunc.config.stash[STATE]
     if state.entries is None:
-        state.entries = load_catalog(state.case_specs or None)
+        entries = load_catalog(state.case_specs or None)
+        state.entries = entries if state.shard is None else [e for e in entries if state.shard.holds(e.id)]
     metafunc.parametrize("wireplay_entry", state.entries, ids=[e.id for e in state.entries])
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness.case.catalog import Entry
+from harness.shard import Shard
 
 
 __all__ = ["STATE", "PluginState"]
@@ -26,6 +27,7 @@ class PluginState:
     snapshots: bool = False  # --wireplay-snapshots: lock this implementation's own event logs too
     snapshot_dir: Path | None = None  # --wireplay-snapshot-dir: keep them apart from the cases
     snapshot_impl: str | None = None  # whose snapshots this session asserts (None: nobody's)
+    shard: Shard | None = None  # --wireplay-shard: only the cases of this shard
     entries: list[Entry] | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     orphans: list[Path] = field(default_factory=list)  # kept snapshots of no case (reported, removed on update)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_server.redact import redact_json
+from harness.report.merge import merge_reports
 
 
 __all__ = ["render_report", "write_html_report"]
@@ -222,7 +223,8 @@ def render_report(reports: Sequence[Mapping[str, Any]]) -> str:
 
 
 def write_html_report(out: Path, *, inputs: Sequence[Path]) -> None:
-    """Read JSON reports, write the page (redacted once more, on principle)."""
-    reports = [redact_json(json.loads(Path(p).read_text())) for p in inputs]
+    """Read JSON reports, write the page (redacted once more, on principle); the reports of
+    one implementation (shards of one run) are merged into one column."""
+    reports = merge_reports([redact_json(json.loads(Path(p).read_text())) for p in inputs], sources=inputs)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(reports))

@@ -122,6 +122,23 @@ def test_serial_and_parallel_give_the_same_outcomes(project: pytest.Pytester):
     assert outcomes(project.path / "serial.json") == outcomes(project.path / "parallel.json")
 
 
+def test_the_shards_together_give_the_outcomes_of_one_run(project: pytest.Pytester):
+    args = ("-p", "no:cacheprovider", "--wireplay-cases", "cases")
+    project.runpytest(*args, "--wireplay-report-json", "whole.json")
+    parts = {}
+    for i in (1, 2, 3):
+        project.runpytest(*args, "--wireplay-shard", f"{i}/3", "--wireplay-report-json", f"shard{i}.json")
+        parts[i] = outcomes(project.path / f"shard{i}.json")
+    assert sum(len(p) for p in parts.values()) == len(outcomes(project.path / "whole.json"))  # each case once
+    assert {k: v for p in parts.values() for k, v in p.items()} == outcomes(project.path / "whole.json")
+
+
+def test_a_bad_shard_is_a_usage_error(project: pytest.Pytester):
+    result = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "--wireplay-shard", "3/2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--shard '3/2': expected i/n with 1 <= i <= n*"])
+
+
 def test_k_selects_cases_by_id_and_junit_names_them(project: pytest.Pytester):
     result = project.runpytest("-p", "no:cacheprovider", "--wireplay-cases", "cases", "-k", "unsupported", "--junitxml", "junit.xml")
     result.assert_outcomes(skipped=1)
