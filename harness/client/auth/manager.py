@@ -47,6 +47,7 @@ from harness.client.auth.refresh import (
 )
 from harness.client.auth.tags import PendingRetry, RequestAuthContext, recovery_event, request_event
 from harness.client.auth.tokens import AuthFile, TokenData, auth_file_text, parse_auth_file
+from harness.client.public_roots import public_roots
 
 
 __all__ = [
@@ -418,7 +419,7 @@ class AuthManager:
         self.token_requests += 1
         try:
             async with httpx.AsyncClient(
-                verify=self._ssl if self._ssl is not None else True,
+                verify=self._ssl if self._ssl is not None else public_roots(),
                 trust_env=False,  # the client's environment is the case's (auth `env`), never this process's
                 proxy=proxy_for_url(self._cfg.refresh_url, self._cfg.env),
                 timeout=REFRESH_TIMEOUT_S,

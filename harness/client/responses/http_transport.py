@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from harness.client.public_roots import public_roots
 from harness.client.responses import events
 from harness.client.responses.auth import AuthManager, recovery_error
 from harness.client.responses.errors import ApiError
@@ -82,7 +83,7 @@ class HttpTransport:
         self._base_ms = retry_base_ms
         self._idle = idle_timeout_s
         self._client = httpx.AsyncClient(
-            verify=ssl if ssl is not None else True,
+            verify=ssl if ssl is not None else public_roots(),
             trust_env=False,
             timeout=httpx.Timeout(connect=15.0, read=idle_timeout_s, write=30.0, pool=15.0),
         )
