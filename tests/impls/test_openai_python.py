@@ -166,7 +166,8 @@ server:
         "oai-401",
     )
     expected = lines({"type": "realtime.error", "http_status": 401, "request_id": "req_1",
-                      "message": "failed to connect realtime websocket: HTTP 401 Unauthorized (x-request-id: req_1)"})
+                      "message": "failed to connect realtime websocket: HTTP 401 Unauthorized (x-request-id: req_1)",
+                      "failure": "InvalidStatus"})
     run = run_case(c, adapter=sdk)
     result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
@@ -243,7 +244,8 @@ server:
     )
     expected = lines(
         {"type": "turn.started", "turn_id": "<uuid-1>"},
-        {"type": "error", "message": "Error code: 400 - bad request", "code": "bad_thing", "http_status": 400, "request_id": "req_400"},
+        {"type": "error", "message": "Error code: 400 - bad request", "code": "bad_thing", "http_status": 400, "request_id": "req_400",
+         "failure": "BadRequestError"},
         {"type": "turn.completed", "status": "failed"},
         {"type": "turn.started", "turn_id": "<uuid-2>"},
         {"type": "responses.output_text_delta", "delta": "half"},

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import cast
 
 from harness.adapters.base import Adapter
 from harness.implementations import ImplementationUnavailable
@@ -87,4 +88,4 @@ def adapter() -> Adapter:
         raise ImplementationUnavailable(f"openai-node {VERSION} needs Node >= {NODE_MAJOR} (the SDK's engines): run `wireplay install openai-node`")
     driver = DriverAdapter(command=[node, str(DRIVER)], env=_env(prefix))
     driver.expectations_files = EXPECTATIONS_FILES  # type: ignore[attr-defined]
-    return driver
+    return cast(Adapter, driver)

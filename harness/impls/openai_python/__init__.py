@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import cast
 
 from harness.adapters.base import Adapter
 from harness.implementations import ImplementationUnavailable
@@ -63,4 +64,4 @@ def adapter() -> Adapter:
         raise ImplementationUnavailable(_UNAVAILABLE)
     driver = DriverAdapter(command=[str(python), "-I", str(DRIVER)], env=_env())
     driver.expectations_files = EXPECTATIONS_FILES  # type: ignore[attr-defined]
-    return driver
+    return cast(Adapter, driver)
