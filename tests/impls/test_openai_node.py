@@ -257,7 +257,7 @@ server:
     # ws aborts the handshake with `Unexpected server response: 401` (ws/lib/websocket.js) and
     # the SDK forwards only that text (realtime/ws.ts socket.on('error')): no status field, no
     # request id. Pinned so a later SDK that exposes them shows up here.
-    expected = lines({"type": "realtime.error", "message": "OpenAIRealtimeError: Unexpected server response: 401"})
+    expected = lines({"type": "realtime.error", "message": "OpenAIRealtimeError: Unexpected server response: 401", "failure": "OpenAIRealtimeError"})
     run = run_case(c, adapter=sdk)
     result = judge(run)
     assert result.outcome is Outcome.PASS, result.detail
@@ -364,7 +364,8 @@ server:
     )
     expected = lines(
         {"type": "turn.started", "turn_id": "<uuid-1>"},
-        {"type": "error", "message": "BadRequestError: 400 bad request", "code": "bad_thing", "http_status": 400, "request_id": "req_400"},
+        {"type": "error", "message": "BadRequestError: 400 bad request", "code": "bad_thing", "http_status": 400, "request_id": "req_400",
+         "failure": "BadRequestError"},
         {"type": "turn.completed", "status": "failed"},
         {"type": "turn.started", "turn_id": "<uuid-2>"},
         {"type": "responses.output_text_delta", "delta": "half"},

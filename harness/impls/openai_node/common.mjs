@@ -82,10 +82,11 @@ export function describe(err) {
 }
 
 // Which fields each error event may carry (schemas/events/common.schema.json `error`,
-// schemas/events/realtime.schema.json `realtime.error`).
+// schemas/events/realtime.schema.json `realtime.error`): `close_code` is the websocket close
+// code that ended the connection, `failure` the kind of failure (the exception's class name).
 const ERROR_FIELDS = {
-  error: ['message', 'code', 'http_status', 'request_id'],
-  'realtime.error': ['message', 'http_status', 'request_id'],
+  error: ['message', 'code', 'http_status', 'request_id', 'close_code', 'failure'],
+  'realtime.error': ['message', 'http_status', 'request_id', 'close_code', 'failure'],
 };
 
 /** One error event from what the SDK exposes: its status, request id and code, when it has them. */
@@ -97,18 +98,25 @@ export function errorEvent(type, fields) {
   if (!Number.isInteger(picked.http_status)) delete picked.http_status;
   if (typeof picked.code !== 'string') delete picked.code;
   if (typeof picked.request_id !== 'string' || picked.request_id === '') delete picked.request_id;
+  if (!(Number.isInteger(picked.close_code) && picked.close_code >= 1000 && picked.close_code <= 4999)) delete picked.close_code;
+  if (typeof picked.failure !== 'string' || picked.failure === '') delete picked.failure;
   return compact(type, picked);
 }
 
 /** An SDK exception as error fields: `APIError` has status, request id and code. */
 export function sdkErrorFields(err, extra = {}) {
-  const fields = { message: describe(err), kind: kindOf(err), ...extra };
+  const fields = { message: describe(err), failure: kindOf(err), ...extra };
   if (err && typeof err === 'object') {
     if (Number.isInteger(err.status)) fields.http_status = err.status;
     if (typeof err.requestID === 'string') fields.request_id = err.requestID;
     if (typeof err.code === 'string') fields.code = err.code;
   }
   return fields;
+}
+
+/** The pass-through of a server event the SDK does not know: every field as the SDK handed it over. */
+export function unrecognizedEvent(api, transport, event) {
+  return { type: 'server.unrecognized_event', api, transport, event };
 }
 
 /** A promise that settles after `ms` (its timer does not keep the process alive). */

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { PREFIX, channel, readCA, sdkImport, write } from './common.mjs';
 import { RealtimeDriver, plainConnection } from './realtime.mjs';
 import { ResponsesDriver } from './responses.mjs';
+import { SdkSurface } from './sdk.mjs';
 import { Unsupported } from './unsupported.mjs';
 
 const NAME = 'openai-node';
@@ -36,6 +37,7 @@ const CAPABILITIES = [
   'responses.tool_outputs',
   'responses.builtin_tool_outputs', // the app answers every call, whatever its name
   'responses.request_options', // the app builds the request body from the case
+  'sdk', // sdk.send and server.unrecognized_event: the SDK's own surface (sdk.mjs)
   'tls',
 ];
 
@@ -66,6 +68,7 @@ const REPORTED_EVENTS = [
   'responses.reasoning_content_delta',
   'responses.completed',
   'responses.server_model',
+  'server.unrecognized_event',
   'turn.started',
   'turn.tool_call',
   'turn.completed',
@@ -90,6 +93,17 @@ const POLICY = {
   // The SDK's HTTP retries (maxRetries) as many as the case's request_max_retries, else 0.
   retries: 'request_max_retries',
 };
+
+/** client.config.policy (schemas/config/policy.schema.json): this driver runs one policy, the
+ * SDK's own; a case asking for another value is unsupported. */
+function checkPolicy(section) {
+  if (section === undefined || section === null) return;
+  if (typeof section !== 'object' || Array.isArray(section)) throw new Unsupported('client.config.policy must be an object');
+  for (const [key, value] of Object.entries(section)) {
+    if (!(key in POLICY) || key === 'retries') throw new Unsupported(`openai-node has no policy '${key}'`);
+    if (value !== POLICY[key]) throw new Unsupported(`openai-node runs policy ${key}: '${POLICY[key]}' only (the SDK's own), not '${value}'`);
+  }
+}
 
 let sdk = null;
 async function loadSdk() {
@@ -178,12 +192,14 @@ class Session {
   }
 
   async handle(op, args) {
+    checkPolicy(this.config.policy);
     const area = op.split('.', 1)[0];
     if (!this.areas.has(area)) {
       const section = this.config[area] && typeof this.config[area] === 'object' ? this.config[area] : {};
       const parts = { endpoint: this.endpoint, config: section, emit: this.emit, sdk: this.sdk };
       if (area === 'realtime') this.areas.set(area, new RealtimeDriver(parts));
       else if (area === 'responses') this.areas.set(area, new ResponsesDriver(parts));
+      else if (area === 'sdk') this.areas.set(area, new SdkSurface({ ...parts, config: this.config }));
       else throw new Unsupported(`openai-node has no '${area}' steps`);
     }
     await this.areas.get(area).handle(op, args);

@@ -9,7 +9,8 @@
 
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { compact, errorEvent, isObj, sdkErrorFields, str, strMap, uint } from './common.mjs';
+import { compact, errorEvent, isObj, sdkErrorFields, str, strMap, uint, unrecognizedEvent } from './common.mjs';
+import { recognised } from './known.mjs';
 import { apiKeyOf } from './responses.mjs';
 import { Unsupported } from './unsupported.mjs';
 
@@ -106,7 +107,7 @@ function sessionBody(mode, instructions) {
 
 /** The provider query parameters ride on the base URL: the SDK keeps a base URL's query
  * (buildRealtimeURL drops only model, intent and call_id from it). */
-function withQuery(base, query) {
+export function withQuery(base, query) {
   const entries = Object.entries(query);
   if (!entries.length) return base;
   const url = new URL(base);
@@ -264,7 +265,10 @@ export class RealtimeDriver {
         if (c.active) this.emit(errorEvent('realtime.error', sdkErrorFields(err)));
       });
       rt.on('event', (event) => {
-        if (c.active && isObj(event) && event.type !== 'error') this.onEvent(c, event);
+        if (!c.active || !isObj(event)) return;
+        // Not among the SDK's declared events: passed through whole (the app may still map it).
+        if (!recognised('realtime', 'websocket', event.type)) this.emit(unrecognizedEvent('realtime', 'websocket', event));
+        if (event.type !== 'error') this.onEvent(c, event);
       });
       rt.socket.on('open', () => settle(null));
       rt.socket.on('close', (code, reason) => {
@@ -329,7 +333,7 @@ export class RealtimeDriver {
     const { code, reason } = c.closedBy ?? { code: 1006, reason: '' };
     if (code !== 1000 && code !== 1005) {
       const what = code === 1006 ? 'closed abnormally (1006: no close frame)' : `closed by the server (${code}${reason ? ` ${reason}` : ''})`;
-      this.emit(errorEvent('realtime.error', { message: `realtime websocket ${what}`, close_code: code }));
+      this.emit(errorEvent('realtime.error', { message: `realtime websocket ${what}`, close_code: code, failure: 'close' }));
     }
     this.emit({ type: 'conversation.closed', reason: 'transport_closed' });
   }

@@ -12,11 +12,13 @@ import {
   TIMEOUT,
   compact,
   errorEvent,
+  unrecognizedEvent,
   isObj,
   sdkErrorFields,
   str,
   strMap,
 } from './common.mjs';
+import { recognised } from './known.mjs';
 
 const CALL_OUTPUT_TYPES = {
   function_call: 'function_call_output',
@@ -88,7 +90,7 @@ class Result {
 }
 
 /** A `ResponsesWS` and the records its `stream()` iterator yields (open, message, raw, error, close). */
-class Socket {
+export class Socket {
   constructor(ws) {
     this.ws = ws;
     this.queue = new AsyncQueue();
@@ -244,8 +246,13 @@ export class ResponsesDriver {
 
   // -- events common to SSE and websocket ----------------------------------------------
 
-  onEvent(data, result) {
+  onEvent(data, result, transport) {
     const kind = data.type;
+    if (typeof kind === 'string' && !recognised('responses', transport, kind)) {
+      // Not among the SDK's declared events: passed through whole, and the stream goes on.
+      this.emit(unrecognizedEvent('responses', transport, data));
+      return;
+    }
     if (kind === 'response.created') {
       this.emit(compact('responses.created', { response_id: str(data.response, 'id') }));
     } else if (kind === 'response.output_item.added' || kind === 'response.output_item.done') {
@@ -321,7 +328,7 @@ export class ResponsesDriver {
           break;
         }
         if (next.done) break;
-        if (isObj(next.value)) this.onEvent(next.value, result);
+        if (isObj(next.value)) this.onEvent(next.value, result, 'sse');
         if (result.completed || result.failed) break; // a terminal event ends the response
       }
     } catch (err) {
@@ -403,7 +410,7 @@ export class ResponsesDriver {
         return this.fail(result, { message: `idle timeout waiting for websocket (${this.idleMs} ms)` });
       }
       if (record.type === 'message') {
-        if (isObj(record.message)) this.onEvent(record.message, result);
+        if (isObj(record.message)) this.onEvent(record.message, result, 'websocket');
       } else if (record.type === 'error') {
         // A server `error` frame (the SDK's WebSocketError holds it) or a transport failure.
         this.fail(result, sdkErrorFields(record.error, errorPayloadFields(record.error)));
@@ -421,7 +428,7 @@ export class ResponsesDriver {
 }
 
 /** What an SDK error's payload adds: the server's own status and code in an `error` event. */
-function errorPayloadFields(err) {
+export function errorPayloadFields(err) {
   const payload = err?.error;
   const fields = {};
   if (!isObj(payload)) return fields;
@@ -431,15 +438,16 @@ function errorPayloadFields(err) {
   return fields;
 }
 
-function closedFields(record) {
+export function closedFields(record) {
   const reason = record.reason ? `: ${record.reason}` : '';
   return {
     message: `websocket closed before the response completed (close code ${record.code}${reason})`,
     close_code: record.code,
+    failure: 'close', // no exception: the SDK's own record of the close (ResponsesWS stream())
   };
 }
 
-function raceTimeout(promise, ms) {
+export function raceTimeout(promise, ms) {
   let timer;
   const timeout = new Promise((resolve) => {
     timer = setTimeout(() => resolve(TIMEOUT), ms);
