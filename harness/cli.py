@@ -106,7 +106,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     ini = _project_ini(cwd)
     pytest_args = [sys.executable, "-P", "-m", "pytest", str(SUITE_MODULE), "--rootdir", str(cwd), "-c", str(ini) if ini else os.devnull,
-                   "-o", "addopts=", "-o", "testpaths=", "-q"]
+                   "-o", "addopts=", "-o", "testpaths=", "-q",
+                   # The suite module asserts nothing itself (verdicts come from the runner), so
+                   # rewriting every module of wireplay's distribution at import buys nothing;
+                   # hypothesis' plugin (installed with the test extras) is a second of imports.
+                   "--assert=plain", "-p", "no:hypothesispytest"]
     if not (args.lf or args.ff):
         pytest_args += ["-p", "no:cacheprovider"]
     for flag in ("lf", "ff"):

@@ -54,13 +54,13 @@ def _client_trust(
     driver gives it, as ``CODEX_CA_CERTIFICATE``. ``os.environ`` is never read. A
     bundle that cannot be loaded is returned as its reference message, not raised.
     """
-    from harness.client.custom_ca import CustomCaError, build_client_ssl_context
+    from harness.client.custom_ca import CustomCaError, shared_client_ssl_context
 
     env = _ca_env(endpoint, config)
     if env is None:
         return None, None
     try:
-        return build_client_ssl_context(env), None
+        return shared_client_ssl_context(env), None
     except CustomCaError as exc:
         return None, str(exc)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.case.cache import AnalysisCache
 from harness.case.loader import analyse_case_text
 from harness.case.model import Case
 from harness.errors import CaseError
@@ -70,6 +71,7 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
     specs = list(specs) if specs else None
     entries: list[Entry] = []
     seen: dict[str, Path] = {}
+    cache = AnalysisCache()
     for file, root in discover(specs):
         try:
             text = file.read_text(encoding="utf-8")
@@ -77,7 +79,7 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
             err = CaseError(file=file, line=None, field="", message=f"cannot read the case file: {exc}")
             entries.append(Entry(file=file, id=file.stem, case=None, errors=(err,)))
             continue
-        case, problems = analyse_case_text(text, file=file, cases_root=root)
+        case, problems = cache.get(file=file, root=root, text=text, analyse=lambda: analyse_case_text(text, file=file, cases_root=root))  # noqa: B023
         if case is None:
             entries.append(Entry(file=file, id=_fallback_id(text, file), case=None, errors=tuple(problems)))
             continue
@@ -92,6 +94,7 @@ def load_catalog(specs: Iterable[str | Path] | None = None, *, check_snapshots: 
                 message=f"missing snapshot {reference}; run `wireplay run --snapshot-update` (or pytest --snapshot-update) and review it",
             ))
         entries.append(Entry(file=file, id=case.id, case=None if errors else case, errors=tuple(errors)))
+    cache.save()
     if check_snapshots:
         folders = [Path(s) for s in (specs or [CASES_DIR]) if Path(s).is_dir()]
         entries += _orphan_snapshots([e for e in entries if any(is_under(e.file, f) for f in folders)])

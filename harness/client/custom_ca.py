@@ -48,6 +48,7 @@ __all__ = [
     "CustomCaError",
     "PemError",
     "build_client_ssl_context",
+    "shared_client_ssl_context",
     "load_ca_certificates",
     "pem_sections",
     "proxy_for_url",
@@ -411,6 +412,25 @@ def build_client_ssl_context(
         except ssl.SSLError as exc:
             raise bundle.error("register", _certificate_problem(der, exc), index) from exc
     return ctx
+
+
+_SHARED: dict[tuple[tuple[bytes, ...], bool], ssl.SSLContext] = {}
+
+
+def shared_client_ssl_context(
+    env: Mapping[str, str], *, system_roots: bool = True
+) -> ssl.SSLContext:
+    """:func:`build_client_ssl_context`, made once per distinct set of trusted certificates
+    and shared: the system roots take ~7 ms to load, once per case otherwise. The bundle is
+    still read (and its errors raised, its lines logged) on every call; the context must
+    not be changed by its users (use :func:`build_client_ssl_context` for one to change)."""
+    bundle = select_ca_bundle(env)
+    certificates = () if bundle is None else tuple(load_ca_certificates(bundle))
+    key = (certificates, system_roots)
+    shared = _SHARED.get(key)
+    if shared is None:
+        shared = _SHARED[key] = build_client_ssl_context(env, system_roots=system_roots)
+    return shared
 
 
 def _certificate_problem(der: bytes, exc: ssl.SSLError) -> str:

@@ -1,0 +1,56 @@
+"""A case's floor: the least time it can take, from what it scripts to wait.
+
+A case that sleeps, paces events, delays a reply, pauses reading or asserts that something
+takes at least N seconds cannot finish sooner, whatever the harness does. The bench sets the
+suite's wall time against the sum of these floors (``suite_floor_s``) to tell the harness's
+own cost from the waits the cases ask for.
+"""
+
+from __future__ import annotations
+
+from fake_server.script import Exchange
+from harness.case.model import Case
+
+
+__all__ = ["case_floor"]
+
+
+_WS_WAITS = frozenset({"sleep", "pause_reading"})
+_WS_INTERACTIONS = frozenset({"send", "send_text", "send_binary", "expect", "expect_eventually", "expect_close", "expect_eof", "close", "drop", "reset"})
+
+
+def _exchange_waits(exchange: Exchange) -> float:
+    """The waits before the exchange's last interaction: a wait after it (a trailing sleep
+    the case's end cuts short) bounds nothing."""
+    total = exchange.accept_delay
+    last = max((i for i, step in enumerate(exchange.script) if step.op in _WS_INTERACTIONS), default=-1)
+    for step in exchange.script[: last + 1]:
+        if step.op in _WS_WAITS:
+            total += float(step.payload)
+        elif step.op.startswith("send") and exchange.pace:
+            total += exchange.pace * step.repeat
+    reply = exchange.reply
+    if reply is not None:
+        total += reply.delay
+        steps = reply.sse or ()
+        last = max((i for i, sse in enumerate(steps) if sse.op not in ("sleep", "mark", "await")), default=-1)
+        for sse in steps[: last + 1]:
+            if sse.op == "sleep":
+                total += float(sse.payload)
+            elif reply.pace and sse.op == "event":
+                total += reply.pace * sse.repeat
+    return total
+
+
+def case_floor(case: Case, *, revision: str = "seed") -> float:
+    """Seconds, for an implementation of ``revision``: the largest of the client's own sleeps,
+    any one exchange's scripted waits (exchanges may overlap, so they are not added up), and
+    any timing check's ``at_least`` - the way a case states a stall bound (a client that must
+    wait out its idle timeout), since a stall alone bounds nothing: a client that drops the
+    socket on a terminal error never waits for it.
+    A lower bound, never an estimate of the case's time."""
+    case = case.for_revision(revision)
+    client = sum(float(step.args["seconds"]) * step.repeat for step in case.steps if step.op == "sleep")
+    server = max((_exchange_waits(ex) for ex in case.script.exchanges), default=0.0)
+    asserted = max((t.at_least for t in case.timing), default=0.0)
+    return max(client, server, asserted)
