@@ -299,7 +299,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
 def _cmd_driver(args: argparse.Namespace) -> int:
     from harness.driver import main as driver_main
 
-    return driver_main()
+    return driver_main(["--hello"] if args.hello else [])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -360,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     ins.set_defaults(func=_cmd_install)
 
     drv = sub.add_parser("driver", help="serve the reference client over the driver protocol (JSON lines on stdin/stdout)")
+    drv.add_argument("--hello", action="store_true", help="write only the hello line (schemas/driver.schema.json) and exit")
     drv.set_defaults(func=_cmd_driver)
 
     rep = sub.add_parser("report", help="merge JSON reports (implementations, or the shards of one run) into one HTML matrix")

@@ -1,4 +1,4 @@
-"""Serve an adapter over the driver protocol: ``python -m harness.driver``.
+"""Serve an adapter over the driver protocol: ``wireplay driver`` (``python -m harness.driver``).
 
 This is the reference client as a subprocess driver (schemas/driver.schema.json),
 the same program other implementations write in their own language. A test runs
@@ -33,16 +33,21 @@ async def _stdin_reader() -> asyncio.StreamReader:
     return reader
 
 
+def hello(adapter: Adapter) -> dict[str, Any]:
+    """The hello line: who it is, what it can do and claims, and that it serves many cases."""
+    layers = sorted(getattr(adapter, "layers", ("protocol", "codex")))
+    revision = getattr(adapter, "revision", SEED)
+    return {"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities),
+            "layers": layers, "revision": revision, "cases": "many"}  # fmt: skip
+
+
 async def serve_driver(adapter: Adapter) -> int:
     """Say hello, then serve start / command / end, case after case, until stdin closes.
 
     The hello says ``"cases": "many"``: after ``ended`` this driver takes the next
     ``start``, so the harness keeps one process per worker instead of one per case.
     """
-    layers = sorted(getattr(adapter, "layers", ("protocol", "codex")))
-    revision = getattr(adapter, "revision", SEED)
-    _write({"type": "hello", "protocol": 1, "name": adapter.name, "version": adapter.version, "capabilities": sorted(adapter.capabilities),
-            "layers": layers, "revision": revision, "cases": "many"})
+    _write(hello(adapter))
     reader = await _stdin_reader()
     session: Session | None = None
     try:
@@ -77,10 +82,14 @@ async def serve_driver(adapter: Adapter) -> int:
     return 0
 
 
-def main() -> int:
-    """Entry point: the reference client as a driver."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: the reference client as a driver; ``--hello`` writes only the hello line."""
     from harness.adapters.reference import ReferenceAdapter
 
+    argv = sys.argv[1:] if argv is None else argv
+    if "--hello" in argv:
+        _write(hello(ReferenceAdapter()))
+        return 0
     return asyncio.run(serve_driver(ReferenceAdapter()))
 
 
