@@ -32,6 +32,9 @@ __all__ = ["GOALS", "main", "run_bench"]
 
 N_EVENTS = 10_000
 GOALS = {
+    "case_median_ms": ("<=", 5.0),
+    # the whole reference suite serially, against 1.3 x suite_floor_s + 1.5 s
+    "suite_serial_over_floor": ("<=", 1.0),
     "case_overhead_ratio": ("<=", 5.0),
     "driver_case_ratio": ("<=", 2.0),
     "ws_stream_ratio": (">=", 1.0),
@@ -195,7 +198,7 @@ server:
   exchanges:
     - http: {method: POST, path: /v1/responses}
       respond: {status: 200, json: {}}
-expect: {events: {snapshot: false}}
+expect: {snapshot: false}
 """
 
 
@@ -212,7 +215,7 @@ async def _case_cycle(client: httpx.AsyncClient) -> float:
 
     start = time.perf_counter()
     run = await run_case_async(case, adapter=MockAdapter(post))
-    result = judge(run, expected=None)
+    result = judge(run)
     took = time.perf_counter() - start
     assert result.outcome.value == "PASS", result.detail
     return took
@@ -243,7 +246,7 @@ server:
     - http: {{method: POST, path: /v1/responses}}
       times: {{min: 0, max: 5}}
       respond: {{status: 500}}
-expect: {{events: {{snapshot: false}}}}
+expect: {{snapshot: false}}
 """
 
 
@@ -257,7 +260,7 @@ async def _error_latency(*, stall: bool) -> float:
     marks = [r.t for r in run.records if r.kind == "mark"]
     errors = [t for t, e in run.events if e.get("type") == "error"]
     assert marks and errors, (run.status, run.error, [e for _, e in run.events])
-    return errors[0] - marks[0]
+    return float(errors[0] - marks[0])
 
 
 # -- whole-process figures ----------------------------------------------------------
@@ -273,14 +276,28 @@ def _peak_rss_mb() -> float:
     return int(out.stdout.strip()) / 1024
 
 
-def _suite_seconds(*, workers: int | None, select: str = "not bench") -> float:
-    cmd = [sys.executable, "-P", "-m", "harness.cli", "run", "-k", select]
+def _suite_seconds(*, workers: int | None, select: str = "not bench", durations: list[float] | None = None) -> float:
+    """The wall time of ``wireplay run`` (a fresh process, as a user runs it); ``durations``
+    receives each case's own duration from its JSON report."""
+    cmd = [sys.executable, "-P", "-m", "harness.cli", "run", "-k", select, "--report-json", "report.json"]
     if workers:
         cmd += ["-n", str(workers)]
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp, check=False)
-        return time.perf_counter() - start
+        took = time.perf_counter() - start
+        report = Path(tmp) / "report.json"
+        if durations is not None and report.is_file():
+            durations.extend(float(c["duration"]) for c in json.loads(report.read_text())["cases"])
+        return took
+
+
+def _suite_floor_s() -> float:
+    """The sum of the bundled cases' floors: what their scripted waits alone take, serially."""
+    from harness.case.catalog import load_catalog
+    from harness.case.floor import case_floor
+
+    return sum(case_floor(e.case) for e in load_catalog(None) if e.case is not None)
 
 
 async def _measure(*, quick: bool) -> dict[str, Any]:
@@ -358,13 +375,18 @@ def run_bench(*, quick: bool = False, suite: bool = True) -> dict[str, Any]:
     figures.update(_driver_ratio(quick=quick))
     figures["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     if suite:
-        serial = _suite_seconds(workers=None)
+        durations: list[float] = []
+        serial = _suite_seconds(workers=None, durations=durations)
+        floor = _suite_floor_s()
         parallel = _suite_seconds(workers=2)
         # The same runs selecting no case: the fixed start-up that bounds the whole-suite
         # figure (pytest, and with -n 2 the xdist workers), to report the cases' own speed-up.
         serial_fixed = _suite_seconds(workers=None, select="no_case_has_this_id")
         parallel_fixed = _suite_seconds(workers=2, select="no_case_has_this_id")
         figures.update(
+            case_median_ms=round(statistics.median(durations) * 1000, 2) if durations else None,
+            suite_floor_s=round(floor, 2),
+            suite_serial_over_floor=round(serial / (1.3 * floor + 1.5), 3),
             suite_serial_s=round(serial, 2),
             suite_parallel_s=round(parallel, 2),
             parallel_speedup=round(serial / parallel, 3),
@@ -389,7 +411,21 @@ def _table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def goals_met(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each figure that has a goal, beside it: ``{value, goal, met}`` (``met`` None when the
+    goal is a comparison left to the reader, or the figure was not measured)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, (op, goal) in GOALS.items():
+        value = figures.get(key)
+        met: bool | None = None
+        if isinstance(value, (int, float)) and goal is not None:
+            met = {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[op]
+        out[key] = {"value": value, "goal": f"{op} {goal}" if goal is not None else op, "met": met}
+    return out
+
+
 def main(*, as_json: bool, quick: bool, suite: bool) -> int:
     figures = run_bench(quick=quick, suite=suite)
-    sys.stdout.write((json.dumps(figures, indent=1) if as_json else _table(figures)) + "\n")
+    text = json.dumps({**figures, "goals": goals_met(figures)}, indent=1) if as_json else _table(figures)
+    sys.stdout.write(text + "\n")
     return 0
