@@ -138,6 +138,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--wireplay-snapshot-dir", args.snapshot_dir]
     if args.shard:
         pytest_args += ["--wireplay-shard", args.shard]
+    if args.profile_cases:
+        pytest_args += ["--wireplay-profile-cases"]
     pytest_args += list(args.pytest_args or [])
     proc = subprocess.Popen(pytest_args)
     try:
@@ -314,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", default=None, metavar="EXPR", help="select cases by id expression (pytest -k)")
     run.add_argument("-n", default=None, metavar="N", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-json", default=None, metavar="FILE", help="write the JSON report")
+    run.add_argument("--profile-cases", action="store_true", help="split the cases' time into serve, drive, settle and judge after the run")
     run.add_argument("--shard", default=None, metavar="I/N", help="run only shard I of N (a case's shard depends on its id alone; merge the shards' reports with wireplay report --json)")
     run.add_argument("--junitxml", default=None, metavar="FILE", help="write JUnit XML")
     run.add_argument("--snapshot-update", action="store_true", help="rewrite event snapshots (review them!)")
@@ -369,9 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", default=None, metavar="FILE", help="also write the merged JSON report (the shards of one implementation's run)")
     rep.set_defaults(func=_cmd_report)
 
+    from harness.fuzz.cli import add_fuzz_parser  # wireplay fuzz (docs/fuzz.md)
     from harness.record.cli import add_record_parser  # wireplay record (docs/record.md)
 
     add_record_parser(sub)
+    add_fuzz_parser(sub)
     return parser
 
 
