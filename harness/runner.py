@@ -96,6 +96,7 @@ class CaseRun:
     running_step: str = ""
     steps: list[list[Any]] = field(default_factory=list)  # [label, started, ended | None] on the events' clock
     duration: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # serve, drive, settle (seconds): where the time went
     _normalised: list[dict[str, Any]] | None = None
 
     def normalised(self) -> list[dict[str, Any]]:
@@ -128,6 +129,7 @@ class CaseResult:
     non_strict: tuple[tuple[Layer, str], ...] = ()
     not_judged: tuple[str, ...] = ()
     events: tuple[dict[str, Any], ...] = ()
+    phases: Mapping[str, float] = field(default_factory=dict)  # serve, drive, settle, judge (seconds)
 
     def of_plane(self, plane: Plane) -> list[Finding]:
         return [f for f in self.findings if f.plane is plane]
@@ -152,6 +154,7 @@ class CaseResult:
                 "received": list(self.events),
             },
             "not_judged": list(self.not_judged),
+            "phases_ms": {k: round(v * 1000, 2) for k, v in self.phases.items()},
             "wire_log": list(self.wire_log),
         })
         return record
@@ -298,17 +301,21 @@ async def run_case_async(
     server = served.server
     events = _Events(run, served.now)
     bound = timeout if timeout is not None else case.timeout
+    driven = started
     try:
         async with served:
             assert served.endpoint is not None
+            run.phases["serve"] = time.monotonic() - started
             session: Session | None = None
             try:
                 async with asyncio.timeout(bound):
                     session = await adapter.start(endpoint=served.endpoint, config=served.config, emit=events.emit, case_id=case.id)
                     await _drive(case, session, events, server, deadline=asyncio.get_running_loop().time() + bound)
             except BaseException:
+                driven = time.monotonic()
                 await _release(session, run, quiet=True)
                 raise
+            driven = time.monotonic()
             await _release(session, run, quiet=False)
     except Unsupported as exc:
         run.status = "unsupported"
@@ -324,7 +331,11 @@ async def run_case_async(
     run.server_findings = served.findings()
     run.records = list(served.records)
     run.wire_log = served.wire_log()
-    run.duration = time.monotonic() - started
+    ended = time.monotonic()
+    run.duration = ended - started
+    if "serve" in run.phases:
+        run.phases["drive"] = driven - started - run.phases["serve"]
+        run.phases["settle"] = ended - driven  # the session's release, the server's teardown and settle
     return run
 
 
@@ -361,8 +372,10 @@ def judge(run: CaseRun) -> CaseResult:
     The detail is what the console and JUnit print, so it leaves here redacted: the
     findings in it quote raw header and body values.
     """
+    started = time.monotonic()
     result = _judge(run)
-    return dataclasses.replace(result, detail=redact_text(result.detail))
+    phases = {**run.phases, "judge": time.monotonic() - started} if run.phases else {}
+    return dataclasses.replace(result, detail=redact_text(result.detail), phases=phases)
 
 
 def _steps_shown(run: CaseRun) -> str:

@@ -19,10 +19,32 @@ _WS_WAITS = frozenset({"sleep", "pause_reading"})
 _WS_INTERACTIONS = frozenset({"send", "send_text", "send_binary", "expect", "expect_eventually", "expect_close", "expect_eof", "close", "drop", "reset"})
 
 
-def _exchange_waits(exchange: Exchange) -> float:
-    """The waits before the exchange's last interaction: a wait after it (a trailing sleep
-    the case's end cuts short) bounds nothing."""
-    total = exchange.accept_delay
+_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete", "response.done", "error"})
+
+
+def _type_of(payload: object) -> object:
+    return payload.get("type") if isinstance(payload, dict) else None
+
+
+def _stalls_unanswered(exchange: Exchange) -> bool:
+    """The exchange stops answering before it sent a terminal event: a client must wait out
+    its idle timeout to give up (after a terminal event it has its answer and need not)."""
+    for step in exchange.script:
+        if step.op == "send" and _type_of(step.payload) in _TERMINAL:
+            return False
+        if step.op == "stall":
+            return True
+    reply = exchange.reply
+    if reply is not None and reply.end == "hang":
+        return not any(sse.op == "event" and _type_of(sse.payload) in _TERMINAL for sse in reply.sse or ())
+    return False
+
+
+def _exchange_waits(exchange: Exchange, *, idle_s: float) -> float:
+    """The waits before the exchange's last interaction (a wait after it, a trailing sleep the
+    case's end cuts short, bounds nothing), and the client's idle timeout when the exchange
+    stalls unanswered: the stall bound the case sets."""
+    total = exchange.accept_delay + (idle_s if _stalls_unanswered(exchange) else 0.0)
     last = max((i for i, step in enumerate(exchange.script) if step.op in _WS_INTERACTIONS), default=-1)
     for step in exchange.script[: last + 1]:
         if step.op in _WS_WAITS:
@@ -44,13 +66,13 @@ def _exchange_waits(exchange: Exchange) -> float:
 
 def case_floor(case: Case, *, revision: str = "seed") -> float:
     """Seconds, for an implementation of ``revision``: the largest of the client's own sleeps,
-    any one exchange's scripted waits (exchanges may overlap, so they are not added up), and
-    any timing check's ``at_least`` - the way a case states a stall bound (a client that must
-    wait out its idle timeout), since a stall alone bounds nothing: a client that drops the
-    socket on a terminal error never waits for it.
+    any one exchange's scripted waits and stall bound (exchanges may overlap, so they are not
+    added up), and any timing check's ``at_least``.
     A lower bound, never an estimate of the case's time."""
     case = case.for_revision(revision)
     client = sum(float(step.args["seconds"]) * step.repeat for step in case.steps if step.op == "sleep")
-    server = max((_exchange_waits(ex) for ex in case.script.exchanges), default=0.0)
+    responses = case.config.get("responses") or {}
+    idle_s = float(responses.get("stream_idle_timeout_ms") or 0) / 1000
+    server = max((_exchange_waits(ex, idle_s=idle_s) for ex in case.script.exchanges), default=0.0)
     asserted = max((t.at_least for t in case.timing), default=0.0)
     return max(client, server, asserted)

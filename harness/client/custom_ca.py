@@ -48,11 +48,11 @@ __all__ = [
     "CustomCaError",
     "PemError",
     "build_client_ssl_context",
-    "shared_client_ssl_context",
     "load_ca_certificates",
     "pem_sections",
     "proxy_for_url",
     "select_ca_bundle",
+    "shared_client_ssl_context",
     "system_root_context",
 ]
 

@@ -36,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wireplay-report-json", default=None, metavar="FILE", help="write the JSON report here")
     group.addoption("--wireplay-expectations", action="append", default=[], metavar="FILE", help="known outcomes of this implementation (WPT-style), reported as expected failures")
     group.addoption("--wireplay-snapshots", action="store_true", default=False, help="lock this implementation's own event logs in snapshots too (the reference's always are); update them with --snapshot-update")
+    group.addoption("--wireplay-profile-cases", action="store_true", default=False, help="after the run, split the cases' time into serve, drive, settle and judge (totals, medians, the slowest cases)")
     group.addoption("--wireplay-shard", default=None, metavar="I/N", help="run only shard I of N (1-based; a case's shard depends on its id alone, so CI jobs 1/N..N/N run every case once)")
     group.addoption("--wireplay-snapshot-dir", default=None, metavar="DIR", help="keep snapshots under DIR/<implementation>/<area>/ instead of beside the cases")
     parser.addini("wireplay_cases", type="paths", default=[], help="extra case folders of this project")
@@ -196,6 +197,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         tr.write_line(f"layer {layer}: {len(rows)} case(s) judged")
         if rows:
             _table(tr, "area", rows)
+    if config.getoption("--wireplay-profile-cases"):
+        _profile_table(tr, results)
     changed = [r["id"] for r in results if (r.get("snapshot") or {}).get("ok") is False]
     if changed:
         tr.write_line("")
@@ -205,6 +208,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         removed = config.getoption("--snapshot-update", default=False)
         tr.write_line("")
         tr.write_line(f"snapshots of no case ({len(orphans)}){': removed' if removed else ' (--snapshot-update removes them)'}: " + ", ".join(str(f) for f in orphans[:5]) + (" ..." if len(orphans) > 5 else ""))
+
+
+_PHASES = ("serve", "drive", "settle", "judge")
+
+
+def _profile_table(tr: pytest.TerminalReporter, results: list[dict]) -> None:
+    """Where the cases' time went: serve (the case's server up), drive (the adapter started
+    and the steps run), settle (the session released, the server torn down), judge."""
+    timed = [r for r in results if r.get("phases_ms")]
+    if not timed:
+        return
+    tr.write_line("")
+    tr.write_line(f"time per phase over {len(timed)} case(s), ms:")
+    tr.write_line(f"  {'phase':<8}{'total':>12}{'median':>10}{'max':>10}")
+    for phase in _PHASES:
+        values = sorted(float(r["phases_ms"].get(phase, 0.0)) for r in timed)
+        tr.write_line(f"  {phase:<8}{sum(values):>12.1f}{values[len(values) // 2]:>10.2f}{values[-1]:>10.1f}")
+    tr.write_line("slowest cases (serve / drive / settle / judge, ms):")
+    for r in sorted(timed, key=lambda r: -sum(r["phases_ms"].values()))[:10]:
+        split = " / ".join(f"{float(r['phases_ms'].get(p, 0.0)):.1f}" for p in _PHASES)
+        tr.write_line(f"  {sum(r['phases_ms'].values()):>9.1f}  {r['id']}  ({split})")
 
 
 def _table(tr: pytest.TerminalReporter, label: str, rows: list[tuple[str, str]]) -> None:
