@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.cli import main
 
+
 CASE = """id: {id}
 title: a valid case
 client:

@@ -9,6 +9,7 @@ import pytest
 from harness.report.merge import MergeError, merge_reports
 from harness.shard import Shard, parse_shard
 
+
 IDS = [f"area{i % 5}.case-{i}" for i in range(400)]
 
 

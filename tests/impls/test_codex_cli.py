@@ -25,8 +25,8 @@ from harness.impls.codex_cli import mapping as ev
 from harness.impls.codex_cli.adapter import EXPECTATIONS_FILES, REPORTED_EVENT_TYPES, tls_env
 from harness.impls.codex_cli.config import OWNER_ENV, provider_table, toml_value
 from harness.impls.codex_cli.logs import ResponsesLog, parse_line, realtime_event
-from harness.impls.codex_cli.realtime import notification_events
 from harness.impls.codex_cli.mapping import error_info
+from harness.impls.codex_cli.realtime import notification_events
 from harness.impls.codex_cli.responses_app import TurnMapper
 from harness.impls.codex_cli.sequencer import Sequencer, variant_of
 from harness.impls.codex_cli.texts import error_fields, neutral
