@@ -140,8 +140,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--wireplay-shard", args.shard]
     if args.profile_cases:
         pytest_args += ["--wireplay-profile-cases"]
-    if args.profile_cases:
-        pytest_args += ["--wireplay-profile-cases"]
     pytest_args += list(args.pytest_args or [])
     proc = subprocess.Popen(pytest_args)
     try:
@@ -318,7 +316,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-k", default=None, metavar="EXPR", help="select cases by id expression (pytest -k)")
     run.add_argument("-n", default=None, metavar="N", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     run.add_argument("--report-json", default=None, metavar="FILE", help="write the JSON report")
-    run.add_argument("--profile-cases", action="store_true", help="split the cases' time into serve, drive, settle and judge after the run")
     run.add_argument("--profile-cases", action="store_true", help="split the cases' time into serve, drive, settle and judge after the run")
     run.add_argument("--shard", default=None, metavar="I/N", help="run only shard I of N (a case's shard depends on its id alone; merge the shards' reports with wireplay report --json)")
     run.add_argument("--junitxml", default=None, metavar="FILE", help="write JUnit XML")
