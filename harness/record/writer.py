@@ -167,6 +167,10 @@ def _body_expectation(value: Any, *, where: str, report: Scrubbed) -> Any:
     if isinstance(scrubbed, dict) and isinstance(scrubbed.get("input"), list) and scrubbed["input"]:
         # Every recorded item, in order, others allowed around them (a client may add its own).
         scrubbed["input"] = {"$contains": scrubbed["input"]}
+    elif isinstance(scrubbed, dict) and isinstance(scrubbed.get("input"), str):
+        # The Responses API reads a string input as one user message: either form is the same request.
+        text = scrubbed["input"]
+        scrubbed["input"] = {"$any_of": [text, {"$contains": [{"role": "user", "content": [{"text": text}]}]}]}
     return scrubbed
 
 

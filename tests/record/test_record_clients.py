@@ -154,3 +154,53 @@ def test_the_command_prints_the_url_and_writes_the_case_on_sigint(tmp_path):
     check = subprocess.run([sys.executable, "-m", "harness.cli", "validate", str(tmp_path / "responses" / "rec.yaml")],
                            capture_output=True, text=True, timeout=120, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_tls_to_the_upstream_by_the_custom_ca_rules(tmp_path):
+    """An https / wss upstream signed by the run's CA: trusted through --ca-file (as
+    CODEX_CA_CERTIFICATE), refused without it (the system roots alone)."""
+    from fake_server.tls import tls_material
+    from harness.record.cli import upstream_ssl_context
+
+    material = tls_material()
+    http_case = load_case(CASES_DIR / "responses" / "events-sse-mapping.yaml").for_revision("seed")
+    ws_case = load_case(CASES_DIR / "responses" / "events-ws-mapping.yaml").for_revision("seed")
+
+    async def main() -> tuple[Any, list[str]]:
+        failures: list[str] = []
+        async with FakeServer(http_case.script, ssl=material.server_context()) as https, FakeServer(ws_case.script, ssl=material.server_context()) as wss:
+            assert https.origin.startswith("https://")
+            recordings = []
+            for upstream, ws in ((https.origin, False), (wss.origin, True)):
+                proxy = RecordingProxy(upstream, ssl=upstream_ssl_context(str(material.bundle("ca")), env={}))
+                await proxy.start()
+                try:
+                    if ws:
+                        from websockets.asyncio.client import connect
+
+                        async with connect(proxy.base_url.replace("http", "ws", 1) + "/responses", additional_headers={"authorization": f"Bearer {CANARY}"}) as conn:
+                            await conn.send('{"type": "response.create", "model": "gpt-test", "input": []}')
+                            while '"response.completed"' not in str(await asyncio.wait_for(conn.recv(), 10)):
+                                pass
+                    else:
+                        async with httpx.AsyncClient(timeout=10) as client:
+                            reply = await client.post(proxy.base_url + "/responses", json={"input": "hello"})
+                            assert reply.status_code == 200 and "response.completed" in reply.text
+                finally:
+                    recordings.append(await proxy.stop())
+            untrusted = RecordingProxy(https.origin, ssl=upstream_ssl_context(None, env={}))
+            await untrusted.start()
+            try:
+                async with httpx.AsyncClient(timeout=10) as client:
+                    reply = await client.post(untrusted.base_url + "/responses", json={"input": "hello"})
+                assert reply.status_code == 502 and "CERTIFICATE_VERIFY_FAILED" in reply.text
+            finally:
+                failures += (await untrusted.stop()).unrecorded
+        return recordings, failures
+
+    (http_rec, ws_rec), failures = asyncio.run(main())
+    assert [type(ex).__name__ for ex in http_rec.exchanges] == ["HttpRecord"] and http_rec.exchanges[0].status == 200
+    (ws,) = ws_rec.exchanges
+    assert ws.status == 101 and [f.sender for f in ws.frames][:2] == ["client", "server"]
+    assert CANARY not in case_yaml(case_from_recording(ws_rec), secrets=recorded_secrets(ws_rec))
+    assert len(failures) == 1 and "could not be reached" in failures[0]

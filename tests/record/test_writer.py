@@ -110,6 +110,8 @@ def test_a_retried_request_is_one_turn(tmp_path):
     case = case_from_recording(rec)
     load(case, rec, tmp_path)
     assert case["client"]["steps"] == [{"responses.turn": {"input": "hi"}}]
+    # A string input is one user message to the API: the item form of it matches too.
+    assert case["server"]["exchanges"][1]["expect"]["body"]["input"] == {"$any_of": ["hi", {"$contains": [{"role": "user", "content": [{"text": "hi"}]}]}]}
     assert case["server"]["exchanges"][0]["respond"] == {"status": 500, "headers": {"content-type": "application/json"}, "json": {"error": {"message": "boom"}}}
 
 
