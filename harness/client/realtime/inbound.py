@@ -463,8 +463,8 @@ def _v2_response_done(obj: dict[str, Any], tool_name: str) -> InboundEvent:
 
 def _response_id(obj: dict[str, Any]) -> str | None:
     response = obj.get("response")
-    if isinstance(response, dict) and isinstance(response.get("id"), str):
-        return response["id"]
+    if isinstance(response, dict) and isinstance(rid := response.get("id"), str):
+        return rid
     return _str(obj, "response_id")
 
 

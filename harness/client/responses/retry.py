@@ -17,7 +17,7 @@ __all__ = ["backoff_s", "transport_retryable"]
 def backoff_s(base_ms: int, attempt: int, rng: random.Random) -> float:
     """Delay before retry number `attempt` (1-based), in seconds."""
     jitter = rng.uniform(0.9, 1.1)
-    return base_ms * (2 ** max(attempt - 1, 0)) * jitter / 1000.0
+    return float(base_ms * (2 ** max(attempt - 1, 0)) * jitter / 1000.0)
 
 
 def transport_retryable(error: ApiError) -> bool:

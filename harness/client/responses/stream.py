@@ -11,7 +11,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from harness.client.responses.errors import ApiError
 from harness.client.responses.headers import Headers
@@ -251,7 +251,7 @@ _ITEM_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
 MESSAGE_PHASES = ("commentary", "final_answer")
 
 
-def _valid_item(item: object) -> bool:
+def _valid_item(item: object) -> TypeGuard[dict[str, Any]]:
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         return False
     if item["type"] == "message" and item.get("phase") not in (None, *MESSAGE_PHASES):
@@ -288,7 +288,8 @@ def _parse_completed(response: object, event: Mapping[str, Any], *, via_done: bo
 def _detail(details: object, key: str) -> int:
     if not isinstance(details, Mapping):
         return 0
-    return _field(details, key, int)
+    value: int = _field(details, key, int)
+    return value
 
 
 def _field(obj: Mapping[str, Any], key: str, kind: type) -> Any:

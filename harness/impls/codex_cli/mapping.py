@@ -120,6 +120,11 @@ def warning(message: str) -> dict[str, Any]:
     return {"type": "warning", "message": neutral(message)}
 
 
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """A JSON object of a notification, or an empty one when the field is absent or not an object."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def error_info(info: Any) -> dict[str, Any]:
     """``codexErrorInfo`` (``"usageLimitExceeded"`` or ``{"httpConnectionFailed": {"httpStatusCode": 401}}``) as fields."""
     fields: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from harness.impls.codex_cli.config import (
 )
 from harness.impls.codex_cli.login import login_with_api_key
 from harness.impls.codex_cli.logs import REALTIME, parse_line, realtime_event
-from harness.impls.codex_cli.mapping import error_info
+from harness.impls.codex_cli.mapping import as_mapping, error_info
 from harness.impls.codex_cli.responses import UnsupportedStep
 from harness.impls.codex_cli.sequencer import RELAYED, Sequencer, variant_of
 from harness.impls.codex_cli.texts import neutral, with_error_fields
@@ -51,12 +51,12 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
     to its user (e.g. ``conversation is not running``).
     """
     if method == "error":
-        error = params.get("error") if isinstance(params.get("error"), Mapping) else {}
+        error = as_mapping(params.get("error"))
         if params.get("willRetry") or not error.get("message"):
             return []
-        event = {"type": "error", "message": neutral(str(error["message"]))}
-        event.update(error_info(error.get("codexErrorInfo")))  # e.g. badRequest → bad_request
-        return [with_error_fields(event)]
+        failed: dict[str, Any] = {"type": "error", "message": neutral(str(error["message"]))}
+        failed.update(error_info(error.get("codexErrorInfo")))  # e.g. badRequest → bad_request
+        return [with_error_fields(failed)]
     name = method.removeprefix(_PREFIX) if method.startswith(_PREFIX) else None
     if name == "started":
         session_id = params.get("realtimeSessionId") or params.get("threadId")
@@ -78,7 +78,7 @@ def notification_events(method: str, params: Mapping[str, Any]) -> list[dict[str
         kind = {"user": "realtime.input_transcript_delta", "assistant": "realtime.output_transcript_delta"}.get(str(role))
         return [{"type": kind, "delta": str(params.get("delta", ""))}] if kind else []
     if name == "outputAudio/delta":
-        audio = params.get("audio") if isinstance(params.get("audio"), Mapping) else {}
+        audio = as_mapping(params.get("audio"))
         out: dict[str, Any] = {
             "type": "realtime.audio_out",
             "data": str(audio.get("data", "")),

@@ -79,7 +79,7 @@ class TurnMapper:
     def on(self, method: str, params: Mapping[str, Any]) -> None:
         turn_id = params.get("turnId")
         if method == "turn/started":
-            turn = params.get("turn") if isinstance(params.get("turn"), Mapping) else {}
+            turn = ev.as_mapping(params.get("turn"))
             self.turn_id = str(turn.get("id", ""))
             self._emit({"type": "turn.started", "turn_id": self.turn_id})
             return
@@ -88,7 +88,7 @@ class TurnMapper:
                 self._track_usage(params)
             return  # before the turn (the prewarm) or another turn
         if method == "rawResponseItem/completed":
-            item = ev.output_item(params.get("item") if isinstance(params.get("item"), Mapping) else {})
+            item = ev.output_item(ev.as_mapping(params.get("item")))
             if item is not None:
                 self._emit({"type": "responses.output_item_done", "item": item})
                 call = ev.tool_call_event(item)
@@ -121,20 +121,20 @@ class TurnMapper:
             self._track_usage(params)
             self._reported_usage = True
         elif method == "turn/completed":
-            turn = params.get("turn") if isinstance(params.get("turn"), Mapping) else {}
+            turn = ev.as_mapping(params.get("turn"))
             self.status = str(turn.get("status", ""))
             if self.status == "failed" and self._error is None and isinstance(turn.get("error"), Mapping):
                 self._error = self._error_event(turn["error"])
             self.done.set()
 
     def _track_usage(self, params: Mapping[str, Any]) -> None:
-        usage = params.get("tokenUsage") if isinstance(params.get("tokenUsage"), Mapping) else {}
+        usage = ev.as_mapping(params.get("tokenUsage"))
         total = _usage(usage.get("total"))
         if total is not None:
             self._total = total
 
     def _on_error(self, params: Mapping[str, Any]) -> None:
-        error = params.get("error") if isinstance(params.get("error"), Mapping) else {}
+        error = ev.as_mapping(params.get("error"))
         message = str(error.get("message", ""))
         if params.get("willRetry"):
             reconnect = ev.parse_reconnect(message)
