@@ -21,3 +21,14 @@ def test_a_quick_bench_measures_every_figure_but_the_suite_runs():
     for key in ("ws_stream_ratio", "sse_stream_ratio", "first_event_ms", "case_overhead_ratio", "driver_case_ratio",
                 "peak_rss_mb", "error_latency_ms", "error_latency_stalled_close_ms"):
         assert isinstance(figures[key], (int, float)) and figures[key] > 0, key
+
+
+def test_peak_rss_is_the_measuring_process_own_not_the_benchs():
+    """Linux hands a forking parent's peak RSS to the child's ru_maxrss across exec; a bench
+    grown by the suite runs must not be what peak_rss_mb reports."""
+    from harness.bench import _peak_rss_mb
+
+    ballast = bytearray(300 * 1024 * 1024)  # the bench's own process, grown well past the child's peak
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so resident
+    assert _peak_rss_mb() < 250
+    del ballast
