@@ -8,6 +8,8 @@ own cost from the waits the cases ask for.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fake_server.script import Exchange
 from harness.case.model import Case
 
@@ -40,11 +42,15 @@ def _stalls_unanswered(exchange: Exchange) -> bool:
     return False
 
 
-def _exchange_waits(exchange: Exchange, *, idle_s: float) -> float:
+def _exchange_waits(exchange: Exchange, *, idle_s: float, await_close: bool) -> float:
     """The waits before the exchange's last interaction (a wait after it, a trailing sleep the
     case's end cuts short, bounds nothing), and the client's idle timeout when the exchange
     stalls unanswered: the stall bound the case sets."""
     total = exchange.accept_delay + (idle_s if _stalls_unanswered(exchange) else 0.0)
+    if await_close and exchange.on_close == "stall" and any(step.op == "expect_close" for step in exchange.script):
+        # The client closes and, by the case's profile, awaits the answer the server never
+        # gives: its idle timeout bounds that wait.
+        total = max(total, exchange.accept_delay + idle_s)
     last = max((i for i, step in enumerate(exchange.script) if step.op in _WS_INTERACTIONS), default=-1)
     for step in exchange.script[: last + 1]:
         if step.op in _WS_WAITS:
@@ -73,6 +79,8 @@ def case_floor(case: Case, *, revision: str = "seed") -> float:
     client = sum(float(step.args["seconds"]) * step.repeat for step in case.steps if step.op == "sleep")
     responses = case.config.get("responses") or {}
     idle_s = float(responses.get("stream_idle_timeout_ms") or 0) / 1000
-    server = max((_exchange_waits(ex, idle_s=idle_s) for ex in case.script.exchanges), default=0.0)
+    pinned = case.profile.get("responses")  # a named profile ("later") or the overrides themselves
+    await_close = isinstance(pinned, Mapping) and bool(pinned.get("ws_await_close_on_error"))
+    server = max((_exchange_waits(ex, idle_s=idle_s, await_close=await_close) for ex in case.script.exchanges), default=0.0)
     asserted = max((t.at_least for t in case.timing), default=0.0)
     return max(client, server, asserted)
